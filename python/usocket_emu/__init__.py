@@ -1,0 +1,16 @@
+"""usocket-emu: run unchanged Pycom MicroPython device scripts on desktop CPython.
+
+``from usocket_emu import usocket`` gives the default device's ``usocket`` module (a LoPy4
+with the default profile); ``make_usocket()`` builds the module of another device.
+"""
+
+import sys
+
+from ._core import __version__
+from ._usocket import make_usocket
+
+__all__ = ["__version__", "make_usocket", "usocket"]
+
+#: The default device's usocket module (LoPy4, default profile).
+usocket = make_usocket()
+sys.modules[__name__ + ".usocket"] = usocket

@@ -1,0 +1,36 @@
+"""The OSError that device code sees for an errno.
+
+Firmware 1.20 raises ``OSError(n)`` with the device's (newlib) numbers and prints it as
+``OSError: [Errno 11] EAGAIN``. On CPython, ``OSError(n, msg)`` would pick a subclass from
+the *host's* errno table (device ENETDOWN 115 is Linux's EINPROGRESS, so it would become
+BlockingIOError), so errno errors are raised as this subclass instead: it prints like the
+device, keeps ``e.args == (n,)``, is caught by ``except OSError`` and never by
+``except socket.timeout``.
+"""
+
+import builtins
+
+from . import _core
+
+__all__ = ["OSError"]
+
+
+class OSError(builtins.OSError):  # noqa: A001 - the device's name for it
+    """OSError(errno) with the device's numbering and printing."""
+
+    __module__ = "builtins"  # tracebacks print "OSError: ...", as on the device
+
+    @property
+    def errno(self):
+        """The device errno (firmware 1.18's attribute; 1.20 has only ``args``)."""
+        return self.args[0] if self.args else None
+
+    def __str__(self):
+        if len(self.args) == 1 and isinstance(self.args[0], int):
+            number = self.args[0]
+            name = _core.errno_name(number)
+            return f"[Errno {number}] {name}" if name else str(number)
+        return super().__str__()
+
+
+OSError.__qualname__ = "OSError"

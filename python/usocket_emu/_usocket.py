@@ -1,0 +1,117 @@
+"""The device's ``usocket`` module, one instance per device stack.
+
+A module instance is built around one ``_core.Stack`` (a device's network stack) and its
+board: the constants it exports, its socket class and its profile (default, or the strict
+firmware 1.20.2 profile with the firmware's gaps).
+"""
+
+import types
+
+from . import _core
+
+__all__ = ["make_usocket"]
+
+
+_DEFAULT = object()  # socket()'s type when none is given (None itself is a TypeError)
+
+
+class _Absent:
+    """A member the firmware lacks: looking it up raises AttributeError as on the device."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __get__(self, obj, objtype=None):
+        raise AttributeError(f"'socket' object has no attribute '{self._name}'")
+
+
+def _socket_class(stack, constants, strict):
+    af_inet = constants["AF_INET"]
+    ipproto_tcp = constants["IPPROTO_TCP"]
+    default_type = _core.default_socket_type
+    core_init = _core.Socket.__init__
+    core_accept = _core.Socket.accept
+
+    class socket(_core.Socket):
+        """usocket.socket(family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP, fileno=None)"""
+
+        def __init__(self, family=af_inet, type=_DEFAULT, proto=ipproto_tcp, fileno=None, /):  # noqa: A002
+            core_init(self, stack, family, default_type(family) if type is _DEFAULT else type, proto)
+
+        def accept(self):
+            """accept() -> (socket, (ip, port)); the new socket blocks."""
+            raw, address = core_accept(self)
+            client = socket.__new__(socket)
+            core_init(client, raw)
+            return client, address
+
+        def makefile(self, mode="rb", *_ignored):
+            """makefile(mode='rb') -> the socket itself, as on the device."""
+            if len(_ignored) > 4:
+                raise TypeError("function expected at most 6 arguments")
+            if not isinstance(mode, str):
+                raise TypeError(f"can't convert '{mode.__class__.__name__}' object to str implicitly")
+            if mode not in ("rb", "wb"):
+                raise ValueError("invalid argument(s) value")
+            return self
+
+        if strict:
+            # MicroPython looks up __exit__ first, so `with` fails naming it.
+            __enter__ = _Absent("__exit__")
+            __exit__ = _Absent("__exit__")
+            readall = _Absent("readall")
+        else:
+
+            def readall(self):
+                """readall() -> bytes until the peer closes (usocket documentation)."""
+                return self.read()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *_exc):
+                self.close()
+
+    socket.__module__ = "usocket"
+    return socket
+
+
+def make_usocket(board="LoPy4", strict_firmware=False, *, stack=None):
+    """Build a ``usocket`` module for one device.
+
+    ``board`` picks the constants (``AF_LORA`` only on LoRa boards, ...);
+    ``strict_firmware`` reproduces firmware 1.20.2 exactly (no ``with``, no ``readall``,
+    at most 10 sockets). Pass ``stack`` to share an existing device stack.
+    """
+    if stack is None:
+        stack = _core.Stack(board, strict_firmware)
+    constants = stack.constants()
+    module = types.ModuleType("usocket", "Pycom usocket: BSD-style sockets of one emulated device.")
+
+    def getaddrinfo(host, port, *_ignored):
+        """getaddrinfo(host, port) -> [(AF_INET, SOCK_STREAM, 0, '', (ip, port))]"""
+        if len(_ignored) > 4:
+            raise TypeError("function expected at most 6 arguments, got %d" % (2 + len(_ignored)))
+        return stack.getaddrinfo(host, port)
+
+    def dnsserver(*args):
+        """dnsserver() -> (ip, ip); dnsserver(i) -> (i, ip); dnsserver(i, ip) sets it."""
+        if len(args) == 0:
+            return stack.dns_servers()
+        if len(args) == 1:
+            return stack.dns_server(args[0])
+        if len(args) == 2:
+            stack.set_dns_server(args[0], args[1])
+            return None
+        raise TypeError("function expected at most 2 arguments, got %d" % len(args))
+
+    getaddrinfo.__module__ = dnsserver.__module__ = "usocket"
+    module.socket = _socket_class(stack, constants, stack.strict_firmware)
+    module.getaddrinfo = getaddrinfo
+    module.dnsserver = dnsserver
+    module.error = OSError
+    module.timeout = TimeoutError
+    for name, value in constants.items():
+        setattr(module, name, value)
+    module._stack = stack
+    return module

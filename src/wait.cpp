@@ -1,0 +1,58 @@
+// wait.cpp: poll(2) in slices so a blocked call notices its deadline and Ctrl-C.
+#include "wait.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "stack_state.hpp"
+#include "usocket/error.hpp"
+
+namespace usocket::detail {
+
+deadline deadline::after(timeout t) noexcept {
+    deadline d;
+    if (t.is_blocking()) {
+        return d;
+    }
+    d.at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.ms());
+    return d;
+}
+
+bool deadline::passed() const noexcept { return at_ && std::chrono::steady_clock::now() >= *at_; }
+
+int deadline::next_wait_ms(int cap_ms) const noexcept {
+    if (!at_) {
+        return cap_ms;
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*at_ - std::chrono::steady_clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, cap_ms));
+}
+
+std::error_code wait_ready(int fd, readiness what, const deadline& until, const stack_state& stack) {
+    pollfd p{};
+    p.fd = fd;
+    p.events = what == readiness::readable ? POLLIN : POLLOUT;
+    for (;;) {
+        const int wait_ms = until.next_wait_ms(stack::interrupt_poll_interval_ms);
+        p.revents = 0;
+        const int n = ::poll(&p, 1, wait_ms);
+        if (n > 0) {
+            // Errors and hang-ups count as ready: the next call reports them.
+            return {};
+        }
+        if (n < 0 && errno != EINTR) {
+            return errc_from_host(errno);
+        }
+        // A slice ended or a signal arrived: time to ask whether to stop.
+        if (stack.interrupted()) {
+            return failure::interrupted;
+        }
+        if (until.passed() || (wait_ms == 0 && !until.is_forever())) {
+            return errc::eagain;
+        }
+    }
+}
+
+}  // namespace usocket::detail
