@@ -283,6 +283,8 @@ void bind_socket(py::module_& m) {
              })
         // method socket.fileno() -> int (-1 once closed)
         .def("fileno", &socket::fileno)
+        // method socket.do_handshake()
+        .def("do_handshake", py::overload_cast<>(&socket::do_handshake))
         // stream method read([n]) -> bytes or None
         .def("read", [](socket& s) { return read_stream(s, -1); })
         .def("read", &read_stream)

@@ -198,27 +198,45 @@ void inet_backend::connect(const inet_address& peer, std::error_code& ec) {
         ec = errc::ebadf;
         return;
     }
+    if (connected_ && stream_) {
+        ec = errc::eisconn;  // lwIP's tcp_connect() only starts from CLOSED
+        return;
+    }
     // Asio's synchronous connect always blocks, so the connect is made here on the
     // descriptor, and the wait goes through wait_ready() like every other call.
     const sockaddr_in sa = to_sockaddr(peer);
-    int err = 0;
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
-        err = errno;
+    const auto* address = reinterpret_cast<const sockaddr*>(&sa);
+    int err = ::connect(fd_, address, sizeof sa) == 0 ? 0 : errno;
+    if (err == 0 && connecting_ && stream_) {
+        // Linux completes an earlier non-blocking connect here; lwIP was connected already.
+        connected_ = true;
+        ec = errc::eisconn;
+        return;
     }
     const timeout t = timeout_.load();
-    if (err == EINPROGRESS && !t.is_non_blocking()) {
-        ec = wait_ready(fd_, readiness::writable, deadline::after(t), *stack_);
-        if (ec) {
-            if (ec == errc::eagain) {
-                ec = errc::etimedout;
+    if (err == EINPROGRESS) {
+        connecting_ = true;
+        if (!t.is_non_blocking()) {
+            ec = wait_ready(fd_, readiness::writable, deadline::after(t), *stack_);
+            if (ec) {
+                if (ec == errc::eagain) {
+                    ec = errc::etimedout;
+                }
+                return;
             }
-            return;
+            socklen_t len = sizeof err;
+            ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err == 0) {
+                ::connect(fd_, address, sizeof sa);  // settles the kernel's socket state
+            }
         }
-        socklen_t len = sizeof err;
-        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
     }
     switch (err) {
-    case 0: ec.clear(); return;
+    case 0:
+        connected_ = true;
+        ec.clear();
+        return;
+    case EISCONN: connected_ = true; ec = errc::eisconn; return;
     // lwIP reports a RST answering the SYN as ERR_RST, i.e. ECONNRESET.
     case ECONNREFUSED: ec = errc::econnreset; return;
     // lwIP gives up on unanswered SYNs with ERR_ABRT.

@@ -59,6 +59,8 @@ private:
     int fd_ = -1;                            ///< the descriptor all three share, for poll(2)
     std::atomic<timeout> timeout_{timeout::blocking()};
     std::atomic<bool> shut_{false};
+    bool connecting_ = false;  ///< a connect() started and may have completed since
+    bool connected_ = false;   ///< lwIP's netconn is connected: connect() is EISCONN
 };
 
 }  // namespace usocket::detail

@@ -289,6 +289,18 @@ void socket::setsockopt(std::int64_t level, std::int64_t option, const void* val
     throw_if(ec, "setsockopt");
 }
 
+void socket::do_handshake(std::error_code& ec) {
+    if (open_backend(ec)) {
+        noted(ec = errc::eopnotsupp);
+    }
+}
+
+void socket::do_handshake() {
+    std::error_code ec;
+    do_handshake(ec);
+    throw_if(ec, "do_handshake");
+}
+
 void socket::settimeout(timeout t, std::error_code& ec) {
     if (const auto b = open_backend(ec)) {
         b->settimeout(t, ec);

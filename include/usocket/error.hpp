@@ -67,7 +67,9 @@ std::error_code make_error_code(errc e) noexcept;
 /// firmware's uerrno module does not name it (then the device prints the bare number).
 std::string_view errno_name(int device_errno) noexcept;
 
-/// The device's number for a host (Linux) errno; same-named errors map to each other.
+/// The device's number for a host (Linux) errno: same-named errors map to each other,
+/// except EPIPE, which lwIP never raises: writing to a closed connection is ENOTCONN there.
+/// Host errors the device cannot raise at all become EIO.
 errc errc_from_host(int host_errno) noexcept;
 
 /// Outcomes the device reports as something other than OSError(errno).

@@ -96,6 +96,11 @@ public:
                     std::error_code& ec);
     void setsockopt(std::int64_t level, std::int64_t option, const void* value, std::size_t size);
 
+    /// do_handshake(): the SSL handshake. Only SSL sockets have one; ussl is not emulated,
+    /// so on a plain socket it fails with errc::eopnotsupp (EBADF once closed).
+    void do_handshake(std::error_code& ec);
+    void do_handshake();
+
     void settimeout(timeout t, std::error_code& ec);
     void settimeout(timeout t);
     timeout gettimeout() const noexcept { return timeout_.load(); }
