@@ -206,12 +206,18 @@ void bind_stack(py::module_& m) {
 
 void bind_socket(py::module_& m) {
     py::class_<socket>(m, "Socket", "A device socket (usocket.socket); see usocket_emu.usocket.")
-        // Socket(stack, family, type, proto)
-        .def(py::init([](stack& owner, int family, int type, int proto) { return socket(owner, family, type, proto); }))
-        // Socket(other): takes over another socket (how accept() hands out the module's class)
-        .def(py::init([](socket& other) { return std::move(other); }))
+        // Socket(stack): a closed socket of the stack, opened in place by open(). Two steps,
+        // so that an instance whose socket() raised is still a valid (closed) socket.
+        .def(py::init(&socket::closed))
+        // open(stack, family, type, proto): what usocket.socket(family, type, proto) does
+        .def("open",
+             [](socket& self, stack& owner, int family, int type, int proto) {
+                 self = socket(owner, family, type, proto);
+             })
+        // adopt(other): takes over another socket (how accept() hands out the module's class)
+        .def("adopt", [](socket& self, socket& other) { self = std::move(other); })
         // method socket.close()
-        .def("close", &socket::close)
+        .def("close", [](socket& s) { s.close(); })
         // method socket.bind(address)
         .def("bind", [](socket& s, py::handle address) { s.bind(to_inet_address(address)); })
         // method socket.listen([backlog])
@@ -282,9 +288,9 @@ void bind_socket(py::module_& m) {
                  s.settimeout(PyObject_IsTrue(flag.ptr()) ? timeout::blocking() : timeout::non_blocking());
              })
         // method socket.fileno() -> int (-1 once closed)
-        .def("fileno", &socket::fileno)
+        .def("fileno", [](const socket& s) { return s.fileno(); })
         // method socket.do_handshake()
-        .def("do_handshake", py::overload_cast<>(&socket::do_handshake))
+        .def("do_handshake", [](socket& s) { s.do_handshake(); })
         // stream method read([n]) -> bytes or None
         .def("read", [](socket& s) { return read_stream(s, -1); })
         .def("read", &read_stream)

@@ -24,6 +24,8 @@ socket::socket(stack& owner, int family, int type, int proto) {
     throw_if(ec, "socket");
 }
 
+socket socket::closed(stack& owner) { return socket(owner.state(), nullptr, family::inet, sock_type::stream, ipproto::tcp); }
+
 socket socket::open(stack& owner, int family, int type, int proto, std::error_code& ec) {
     const auto& state = owner.state();
     // modusocket.c: AF_LORA and AF_SIGFOX make a raw socket whose type must be SOCK_RAW.

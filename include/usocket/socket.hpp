@@ -34,6 +34,9 @@ public:
     static constexpr int default_type(int family) noexcept {
         return family == family::lora || family == family::sigfox ? sock_type::raw : sock_type::stream;
     }
+    /// A socket of `owner` that is already closed: every call fails with EBADF. A place to
+    /// move an open socket into.
+    static socket closed(stack& owner);
     /// Opens a socket; on failure sets ec and returns a closed socket.
     static socket open(stack& owner, int family, int type, int proto, std::error_code& ec);
 

@@ -29,20 +29,30 @@ def _socket_class(stack, constants, strict):
     af_inet = constants["AF_INET"]
     ipproto_tcp = constants["IPPROTO_TCP"]
     default_type = _core.default_socket_type
+    core_new = _core.Socket.__new__
     core_init = _core.Socket.__init__
+    core_open = _core.Socket.open
+    core_adopt = _core.Socket.adopt
     core_accept = _core.Socket.accept
 
     class socket(_core.Socket):
         """usocket.socket(family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP, fileno=None)"""
 
+        def __new__(cls, *_args):
+            # Every instance starts as a valid closed socket, however it was made, so one
+            # whose opening failed (or that skipped __init__) only ever raises EBADF.
+            self = core_new(cls)
+            core_init(self, stack)
+            return self
+
         def __init__(self, family=af_inet, type=_DEFAULT, proto=ipproto_tcp, fileno=None, /):  # noqa: A002
-            core_init(self, stack, family, default_type(family) if type is _DEFAULT else type, proto)
+            core_open(self, stack, family, default_type(family) if type is _DEFAULT else type, proto)
 
         def accept(self):
             """accept() -> (socket, (ip, port)); the new socket blocks."""
             raw, address = core_accept(self)
             client = socket.__new__(socket)
-            core_init(client, raw)
+            core_adopt(client, raw)
             return client, address
 
         def makefile(self, mode="rb", *_ignored):
