@@ -195,10 +195,6 @@ void bind_stack(py::module_& m) {
         .def("set_dns_server", [](stack& s, py::handle index, py::handle ip) {
             std::error_code ec;
             const std::int64_t i = dns_index(index);
-            if (!PyTuple_Check(ip.ptr()) && !PyList_Check(ip.ptr()) && !PyUnicode_Check(ip.ptr())) {
-                throw py::type_error("can't convert '" + std::string(py::str(py::type::handle_of(ip).attr("__name__"))) +
-                                     "' object to str implicitly");
-            }
             s.set_dns_server(i, to_text(ip), ec);
             throw_if(ec, "dnsserver");
         });
