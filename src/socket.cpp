@@ -44,7 +44,6 @@ socket::socket(std::shared_ptr<detail::stack_state> owner, std::shared_ptr<detai
     : stack_(std::move(owner)), backend_(std::move(backend)), family_(family), type_(type), proto_(proto) {
     if (backend_) {
         stack_->open_sockets.fetch_add(1);
-        counted_ = true;
     }
 }
 
@@ -54,8 +53,7 @@ socket::socket(socket&& other) noexcept
       family_(other.family_),
       type_(other.type_),
       proto_(other.proto_),
-      timeout_(other.timeout_.load()),
-      counted_(other.counted_.exchange(false)) {}
+      timeout_(other.timeout_.load()) {}
 
 socket& socket::operator=(socket&& other) noexcept {
     if (this != &other) {
@@ -66,7 +64,6 @@ socket& socket::operator=(socket&& other) noexcept {
         type_ = other.type_;
         proto_ = other.proto_;
         timeout_ = other.timeout_.load();
-        counted_ = other.counted_.exchange(false);
     }
     return *this;
 }
@@ -76,8 +73,6 @@ socket::~socket() { close(); }
 void socket::close() noexcept {
     if (auto b = std::atomic_exchange(&backend_, {})) {
         b->shut();
-    }
-    if (counted_.exchange(false)) {
         stack_->open_sockets.fetch_sub(1);
     }
 }
@@ -103,6 +98,12 @@ const std::error_code& socket::noted(const std::error_code& ec) const noexcept {
         stack_->note_errno(ec.value());
     }
     return ec;
+}
+
+void socket::timeout_from_would_block(std::error_code& ec) const noexcept {
+    if (is_would_block(noted(ec)) && timeout_.load().has_deadline()) {
+        ec = failure::timed_out;
+    }
 }
 
 void socket::bind(const inet_address& local, std::error_code& ec) {
@@ -139,7 +140,7 @@ std::pair<socket, inet_address> socket::accept(std::error_code& ec) {
         client = b->accept(peer, ec);
         noted(ec);
     }
-    if (client && stack_->options.strict_firmware && stack_->open_sockets.load() >= firmware_max_sockets) {
+    if (client && stack_->at_socket_limit()) {
         // lwip_accept() finds no free socket: the connection is dropped and ENFILE raised.
         client.reset();
         noted(ec = errc::enfile);
@@ -189,9 +190,7 @@ std::size_t socket::send(const void* data, std::size_t size, std::error_code& ec
         return 0;
     }
     const std::size_t n = b->send(data, size, ec);
-    if (is_would_block(noted(ec)) && timeout_.load().has_deadline()) {
-        ec = failure::timed_out;
-    }
+    timeout_from_would_block(ec);
     return n;
 }
 
@@ -208,12 +207,9 @@ std::size_t socket::recv(void* data, std::size_t size, std::error_code& ec) {
         return 0;
     }
     const std::size_t n = b->recv(data, std::min(size, max_recv_size), ec);
-    if (is_would_block(noted(ec))) {
-        if (timeout_.load().has_deadline()) {
-            ec = failure::timed_out;
-        } else {
-            ec.clear();  // a non-blocking recv() with nothing there returns b''
-        }
+    timeout_from_would_block(ec);
+    if (is_would_block(ec)) {
+        ec.clear();  // a non-blocking recv() with nothing there returns b''
     }
     return n;
 }
@@ -235,9 +231,7 @@ std::size_t socket::sendto(const void* data, std::size_t size, const inet_addres
         return 0;
     }
     const std::size_t n = b->sendto(data, size, peer, ec);
-    if (is_would_block(noted(ec)) && timeout_.load().has_deadline()) {
-        ec = failure::timed_out;
-    }
+    timeout_from_would_block(ec);
     return n;
 }
 
@@ -254,9 +248,7 @@ std::size_t socket::recvfrom(void* data, std::size_t size, inet_address& from, s
         return 0;
     }
     const std::size_t n = b->recvfrom(data, std::min(size, max_recv_size), from, ec);
-    if (is_would_block(noted(ec)) && timeout_.load().has_deadline()) {
-        ec = failure::timed_out;
-    }
+    timeout_from_would_block(ec);
     return n;
 }
 

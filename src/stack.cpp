@@ -22,7 +22,7 @@ std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, 
         ec = failure::network_card_not_available;
         return nullptr;
     }
-    if (options.strict_firmware && open_sockets.load() >= firmware_max_sockets) {
+    if (at_socket_limit()) {
         ec = errc::enfile;
         return nullptr;
     }

@@ -24,6 +24,11 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     /// Opens a backend for (family, type, proto) as the firmware's socket() selects a NIC.
     std::unique_ptr<socket_backend> open_backend(int family, int type, int proto, std::error_code& ec);
 
+    /// The strict profile's lwIP socket table is full (CONFIG_LWIP_MAX_SOCKETS).
+    bool at_socket_limit() const noexcept {
+        return options.strict_firmware && open_sockets.load() >= firmware_max_sockets;
+    }
+
     /// Asks the interrupt check; true means a blocked call must give up.
     bool interrupted() const;
 

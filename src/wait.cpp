@@ -49,7 +49,7 @@ std::error_code wait_ready(int fd, readiness what, const deadline& until, const 
         if (stack.interrupted()) {
             return failure::interrupted;
         }
-        if (until.passed() || (wait_ms == 0 && !until.is_forever())) {
+        if (until.passed()) {
             return errc::eagain;
         }
     }

@@ -16,7 +16,6 @@ class deadline {
 public:
     /// The deadline of one call made under `t` (non-blocking: already passed).
     static deadline after(timeout t) noexcept;
-    bool is_forever() const noexcept { return !at_; }
     bool passed() const noexcept;
     /// Milliseconds to wait next: at most `cap_ms`, 0 once passed.
     int next_wait_ms(int cap_ms) const noexcept;

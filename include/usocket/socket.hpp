@@ -131,15 +131,17 @@ private:
     std::shared_ptr<detail::socket_backend> open_backend(std::error_code& ec) const;
     /// Records a device errno as the stack's stale errno and passes ec through.
     const std::error_code& noted(const std::error_code& ec) const noexcept;
+    /// modusocket.c: EAGAIN from the backend while a timeout is set is TimeoutError.
+    void timeout_from_would_block(std::error_code& ec) const noexcept;
 
     std::shared_ptr<detail::stack_state> stack_;
     /// Shared with calls in flight, so close() from another thread never frees it under them.
+    /// While set, the socket holds one of the stack's socket slots.
     std::shared_ptr<detail::socket_backend> backend_;
     int family_ = family::inet;
     int type_ = sock_type::stream;
     int proto_ = ipproto::tcp;
     std::atomic<timeout> timeout_{timeout::blocking()};
-    std::atomic<bool> counted_{false};  ///< holds one of the stack's socket slots
 };
 
 }  // namespace usocket
