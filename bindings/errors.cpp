@@ -7,6 +7,8 @@
 //   failure::<message> OSError -> OSError('<message>')
 //   failure::<message> value   -> ValueError('<message>')
 //   failure::interrupted       -> the exception the signal handler raised (KeyboardInterrupt)
+//                                 or DeviceHalt when the device was halted
+//   device_halted              -> usocket_emu._errors.DeviceHalt (unwinds a device thread)
 #include "errors.hpp"
 
 #include <system_error>
@@ -21,6 +23,11 @@ namespace {
 void raise_device_errno(int value) {
     const py::object device_oserror = py::module_::import("usocket_emu._errors").attr("OSError");
     PyErr_SetObject(device_oserror.ptr(), py::int_(value).ptr());
+}
+
+void raise_device_halt() {
+    const py::object halt = py::module_::import("usocket_emu._errors").attr("DeviceHalt");
+    PyErr_SetNone(halt.ptr());
 }
 
 void raise_failure(const std::error_code& ec) {
@@ -58,6 +65,8 @@ void register_error_translator(py::module_& m) {
             if (p) {
                 std::rethrow_exception(p);
             }
+        } catch (const device_halted&) {
+            raise_device_halt();
         } catch (const std::system_error& e) {
             if (e.code().category() == device_category()) {
                 raise_device_errno(e.code().value());
@@ -73,6 +82,15 @@ void register_error_translator(py::module_& m) {
 bool python_signal_pending() {
     py::gil_scoped_acquire gil;
     return PyErr_CheckSignals() != 0;
+}
+
+bool device_halt_pending(const std::atomic<bool>& halted) {
+    if (halted.load()) {
+        py::gil_scoped_acquire gil;
+        raise_device_halt();
+        return true;
+    }
+    return python_signal_pending();
 }
 
 }  // namespace usocket::bindings

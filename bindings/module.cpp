@@ -13,6 +13,8 @@ namespace py = pybind11;
 namespace usocket::bindings {
 void bind_stack(py::module_& m);
 void bind_socket(py::module_& m);
+void bind_world(py::module_& m);
+void bind_crypto(py::module_& m);
 }  // namespace usocket::bindings
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -29,4 +31,6 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
 
     usocket::bindings::bind_stack(m);
     usocket::bindings::bind_socket(m);
+    usocket::bindings::bind_world(m);
+    usocket::bindings::bind_crypto(m);
 }

@@ -13,6 +13,7 @@
 #include "usocket/error.hpp"
 #include "usocket/socket.hpp"
 #include "usocket/stack.hpp"
+#include "usocket/sim/world.hpp"
 
 namespace py = pybind11;
 
@@ -150,6 +151,15 @@ void bind_stack(py::module_& m) {
         .def_property_readonly("board", [](const stack& s) { return std::string(s.board().name); })
         .def_property_readonly("strict_firmware", [](const stack& s) { return s.options().strict_firmware; })
         .def_property_readonly("open_sockets", &stack::open_sockets)
+        .def_property("ip_interface_up", &stack::ip_interface_up, &stack::set_ip_interface_up)
+        // attach_to_device(world, device): blocked calls also give up (DeviceHalt) when the
+        // device is halted
+        .def(
+            "attach_to_device",
+            [](stack& s, const sim::world& w, sim::device_id dev) {
+                s.set_interrupt_check([flag = w.halt_flag(dev)] { return device_halt_pending(*flag); });
+            },
+            py::arg("world"), py::arg("device"))
         // constants() -> {name: value} of the usocket constants this board has
         .def("constants",
              [](const stack& s) {

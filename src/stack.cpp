@@ -17,8 +17,9 @@ namespace detail {
 
 std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, int proto, std::error_code& ec) {
     (void)proto;  // lwIP picks TCP or UDP from the type alone: socket(AF_INET, SOCK_DGRAM) keeps proto 6
-    if (family != family::inet) {
-        // No LoRa or Sigfox radio is registered as a NIC yet (modusocket.c socket_select_nic).
+    if (family != family::inet || !ip_interface_up.load()) {
+        // No LoRa or Sigfox radio is registered as a NIC yet, or no IP interface is up
+        // (modusocket.c socket_select_nic).
         ec = failure::network_card_not_available;
         return nullptr;
     }
@@ -91,6 +92,10 @@ const stack_options& stack::options() const noexcept { return state_->options; }
 const board_profile& stack::board() const noexcept { return profile_of(state_->options.board_id); }
 
 std::size_t stack::open_sockets() const noexcept { return state_->open_sockets.load(); }
+
+void stack::set_ip_interface_up(bool up) noexcept { state_->ip_interface_up.store(up); }
+
+bool stack::ip_interface_up() const noexcept { return state_->ip_interface_up.load(); }
 
 void stack::set_interrupt_check(interrupt_check check) {
     auto shared = std::make_shared<const interrupt_check>(std::move(check));

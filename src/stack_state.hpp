@@ -41,6 +41,8 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     boost::asio::io_context io;
     std::atomic<std::size_t> open_sockets{0};
     std::atomic<int> last_errno{0};
+    /// An IP interface (WLAN, Ethernet, LTE) is up: AF_INET sockets have a NIC.
+    std::atomic<bool> ip_interface_up{true};
 
     mutable std::mutex mutex;  ///< guards the members below
     std::array<std::array<std::uint8_t, 4>, 2> dns_servers{};

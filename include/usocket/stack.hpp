@@ -59,6 +59,11 @@ public:
     /// Sockets of this stack that are open now.
     std::size_t open_sockets() const noexcept;
 
+    /// Whether an IP interface (the device's WLAN, standing for the host's network) is up.
+    /// While none is, socket(AF_INET, ...) fails with 'Network card not available'.
+    void set_ip_interface_up(bool up) noexcept;
+    bool ip_interface_up() const noexcept;
+
     /// Installs the check blocked calls make (for Ctrl-C); empty means never interrupted.
     void set_interrupt_check(interrupt_check check);
 

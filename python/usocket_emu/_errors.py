@@ -12,7 +12,7 @@ import builtins
 
 from . import _core
 
-__all__ = ["OSError"]
+__all__ = ["DeviceHalt", "OSError"]
 
 
 class OSError(builtins.OSError):  # noqa: A001 - the device's name for it
@@ -34,3 +34,10 @@ class OSError(builtins.OSError):  # noqa: A001 - the device's name for it
 
 
 OSError.__qualname__ = "OSError"
+
+
+class DeviceHalt(BaseException):
+    """Unwinds a device's thread when the device resets, sleeps deeply or its world stops.
+
+    A BaseException, so a script's ``except Exception`` does not swallow it.
+    """

@@ -1,0 +1,584 @@
+// world.cpp: the clock, the device threads' accounting and their waits.
+//
+// Every device thread is a participant. `active` counts participants that run (plus threads
+// reserved but not yet attached); a participant that waits on the world does not count. In
+// virtual time, whichever thread brings `active` to zero runs the due events itself (events
+// run without the lock) until one of them wakes a thread, so a lone device that sleeps never
+// switches threads. In real time run() fires events when the wall clock reaches them.
+#include "usocket/sim/world.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace usocket::sim {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// How often run() asks its interrupt check while it waits.
+constexpr auto interrupt_poll_interval = std::chrono::milliseconds(50);
+
+constexpr time_us no_limit = std::numeric_limits<time_us>::max();
+
+}  // namespace
+
+struct participant {
+    device_id dev = 0;
+    std::condition_variable cv;
+    bool waiting = false;
+    bool woken = false;
+    wait_status status = wait_status::ready;
+    std::uint64_t wait_seq = 0;       // names the current wait, so a stale event cannot end a later one
+    std::int64_t token = 0;           // what a mailbox handed over
+    event_id wake_event = 0;          // the pending sleep or deadline event
+    mailbox::waiting* waiting_on = nullptr;
+};
+
+struct mailbox::waiting {
+    std::deque<std::int64_t> tokens;
+    std::deque<std::shared_ptr<participant>> waiters;
+};
+
+namespace {
+
+struct device_state {
+    std::shared_ptr<std::atomic<bool>> halted = std::make_shared<std::atomic<bool>>(false);
+    std::vector<std::shared_ptr<participant>> threads;
+    int reserved = 0;
+};
+
+struct timer_state {
+    std::shared_ptr<mailbox> box;
+    time_us first_us;
+    time_us period_us;
+    std::int64_t token;
+    std::uint64_t fired = 0;
+    event_id pending = 0;
+};
+
+}  // namespace
+
+struct world::state {
+    explicit state(world_options o) : options(o), rng(o.seed) {}
+
+    world_options options;
+    mutable std::mutex mutex;
+    std::condition_variable driver_cv;
+    scheduler sched;
+    std::mt19937_64 rng;
+    std::vector<device_state> devices;
+    int active = 0;    // running device threads, reservations included
+    int attached = 0;  // device threads, reservations included
+    bool advancing = false;
+    bool halted_all = false;
+    bool running = false;
+    time_us limit_us = 0;
+    steady::time_point real_zero{};  // the wall time of emulated 0 while running in real time
+    std::unordered_map<timer_id, timer_state> timers;
+    timer_id last_timer = 0;
+
+    std::mutex log_mutex;
+    std::ofstream log_file;
+    bool keep_log = false;
+    std::vector<std::string> log_lines;
+
+    time_us now_locked() const {
+        if (options.mode == time_mode::real && running) {
+            const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - real_zero).count();
+            return std::clamp<time_us>(wall, sched.now_us(), limit_us);
+        }
+        return sched.now_us();
+    }
+
+    device_state& device(device_id dev) {
+        if (dev >= devices.size()) {
+            throw std::out_of_range("no such device in this world");
+        }
+        return devices[dev];
+    }
+};
+
+namespace {
+
+struct current_thread {
+    const world::state* owner = nullptr;
+    std::shared_ptr<participant> self;
+};
+thread_local current_thread tl_current;
+
+participant& current_participant(const world::state& s) {
+    if (tl_current.owner != &s || !tl_current.self) {
+        throw std::logic_error("only a device thread of this world can wait on it");
+    }
+    return *tl_current.self;
+}
+
+void wake_locked(world::state& s, participant& p, wait_status status) {
+    if (!p.waiting || p.woken) {
+        return;
+    }
+    p.woken = true;
+    p.status = status;
+    ++s.active;
+    if (p.wake_event != 0) {
+        s.sched.cancel(p.wake_event);
+        p.wake_event = 0;
+    }
+    if (p.waiting_on != nullptr) {
+        auto& waiters = p.waiting_on->waiters;
+        waiters.erase(std::remove_if(waiters.begin(), waiters.end(), [&](const auto& w) { return w.get() == &p; }),
+                      waiters.end());
+        p.waiting_on = nullptr;
+    }
+    p.cv.notify_one();
+}
+
+/// Virtual time: while no device thread runs, run the due events (one thread at a time).
+void advance_locked(std::unique_lock<std::mutex>& lock, world::state& s) {
+    if (s.options.mode != time_mode::virtual_time || s.advancing) {
+        return;
+    }
+    s.advancing = true;
+    while (s.active == 0 && !s.halted_all) {
+        const auto next = s.sched.next_time();
+        if (!next || *next > s.limit_us) {
+            break;
+        }
+        auto fn = s.sched.pop_next();
+        lock.unlock();
+        fn();
+        lock.lock();
+    }
+    s.advancing = false;
+    if (s.active == 0) {
+        s.driver_cv.notify_all();
+    }
+}
+
+/// An event that ends wait `seq` of `p` with `status`, if that wait is still on.
+std::function<void()> wake_event(world::state& s, const std::shared_ptr<participant>& p, wait_status status) {
+    return [&s, p, seq = p->wait_seq, status] {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        if (p->wait_seq == seq) {
+            p->wake_event = 0;
+            wake_locked(s, *p, status);
+        }
+    };
+}
+
+/// Blocks the calling device thread until something wakes it.
+wait_status block_locked(std::unique_lock<std::mutex>& lock, world::state& s, participant& p) {
+    p.waiting = true;
+    p.woken = false;
+    --s.active;
+    advance_locked(lock, s);
+    if (s.active == 0) {
+        s.driver_cv.notify_all();
+    }
+    p.cv.wait(lock, [&] { return p.woken; });
+    p.waiting = false;
+    return p.status;
+}
+
+void fire_timer(world::state& s, timer_id id);
+
+void schedule_timer_locked(world::state& s, timer_id id, timer_state& t) {
+    const time_us at = t.first_us + static_cast<time_us>(t.fired) * t.period_us;
+    t.pending = s.sched.schedule(at, [&s, id] { fire_timer(s, id); });
+    s.driver_cv.notify_all();
+}
+
+void fire_timer(world::state& s, timer_id id) {
+    std::shared_ptr<mailbox> box;
+    std::int64_t token = 0;
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        auto it = s.timers.find(id);
+        if (it == s.timers.end()) {
+            return;
+        }
+        timer_state& t = it->second;
+        box = t.box;
+        token = t.token;
+        ++t.fired;
+        if (t.period_us > 0) {
+            schedule_timer_locked(s, id, t);
+        } else {
+            s.timers.erase(it);
+        }
+    }
+    (void)box->post(token);  // a full IRQ queue drops the tick, as the firmware's does
+}
+
+}  // namespace
+
+// --- world ---------------------------------------------------------------------------------
+
+world::world(world_options options) : state_(std::make_shared<state>(options)) {}
+
+world::~world() { halt(); }
+
+time_mode world::mode() const noexcept { return state_->options.mode; }
+std::uint64_t world::seed() const noexcept { return state_->options.seed; }
+
+time_us world::now_us() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->now_locked();
+}
+
+event_id world::schedule_at(time_us at_us, std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const event_id id = state_->sched.schedule(std::max(at_us, state_->now_locked()), std::move(fn));
+    state_->driver_cv.notify_all();
+    return id;
+}
+
+event_id world::schedule_after(time_us delay_us, std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const event_id id = state_->sched.schedule(state_->now_locked() + std::max<time_us>(delay_us, 0), std::move(fn));
+    state_->driver_cv.notify_all();
+    return id;
+}
+
+bool world::cancel(event_id id) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->sched.cancel(id);
+}
+
+timer_id world::start_timer(std::shared_ptr<mailbox> box, time_us delay_us, time_us period_us, std::int64_t token) {
+    if (!box) {
+        throw std::invalid_argument("start_timer needs a mailbox");
+    }
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const timer_id id = ++state_->last_timer;
+    timer_state t{std::move(box), state_->now_locked() + std::max<time_us>(delay_us, 0), std::max<time_us>(period_us, 0),
+                  token};
+    auto& stored = state_->timers.emplace(id, std::move(t)).first->second;
+    schedule_timer_locked(*state_, id, stored);
+    return id;
+}
+
+bool world::stop_timer(timer_id id) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    auto it = state_->timers.find(id);
+    if (it == state_->timers.end()) {
+        return false;
+    }
+    state_->sched.cancel(it->second.pending);
+    state_->timers.erase(it);
+    return true;
+}
+
+std::uint64_t world::random_u64() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->rng();
+}
+
+device_id world::add_device() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->devices.emplace_back();
+    return static_cast<device_id>(state_->devices.size() - 1);
+}
+
+void world::halt_device(device_id dev) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    device_state& d = state_->device(dev);
+    d.halted->store(true);
+    for (const auto& p : d.threads) {
+        wake_locked(*state_, *p, wait_status::halted);
+    }
+}
+
+void world::resume_device(device_id dev) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (!state_->halted_all) {
+        state_->device(dev).halted->store(false);
+    }
+}
+
+bool world::device_halted(device_id dev) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (dev >= state_->devices.size()) {
+        throw std::out_of_range("no such device in this world");
+    }
+    return state_->devices[dev].halted->load();
+}
+
+std::shared_ptr<const std::atomic<bool>> world::halt_flag(device_id dev) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (dev >= state_->devices.size()) {
+        throw std::out_of_range("no such device in this world");
+    }
+    return state_->devices[dev].halted;
+}
+
+void world::reserve_thread(device_id dev) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    ++state_->device(dev).reserved;
+    ++state_->active;
+    ++state_->attached;
+}
+
+void world::cancel_reservation(device_id dev) {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    device_state& d = state_->device(dev);
+    if (d.reserved == 0) {
+        throw std::logic_error("no thread reservation to cancel");
+    }
+    --d.reserved;
+    --state_->active;
+    --state_->attached;
+    advance_locked(lock, *state_);
+    state_->driver_cv.notify_all();
+}
+
+void world::attach_thread(device_id dev) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (tl_current.self) {
+        throw std::logic_error("this thread is already a device thread");
+    }
+    device_state& d = state_->device(dev);
+    if (d.reserved > 0) {
+        --d.reserved;
+    } else {
+        ++state_->active;
+        ++state_->attached;
+    }
+    auto p = std::make_shared<participant>();
+    p->dev = dev;
+    d.threads.push_back(p);
+    tl_current = current_thread{state_.get(), std::move(p)};
+}
+
+void world::detach_thread() {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    participant& p = current_participant(*state_);
+    auto& threads = state_->devices[p.dev].threads;
+    threads.erase(std::remove(threads.begin(), threads.end(), tl_current.self), threads.end());
+    tl_current = current_thread{};
+    --state_->active;
+    --state_->attached;
+    advance_locked(lock, *state_);
+    state_->driver_cv.notify_all();
+}
+
+std::optional<device_id> world::current_device() const {
+    if (tl_current.owner != state_.get() || !tl_current.self) {
+        return std::nullopt;
+    }
+    return tl_current.self->dev;
+}
+
+wait_status world::sleep_until(time_us at_us) {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    participant& p = current_participant(*state_);
+    if (state_->devices[p.dev].halted->load()) {
+        return wait_status::halted;
+    }
+    ++p.wait_seq;
+    p.wake_event = state_->sched.schedule(std::max(at_us, state_->now_locked()),
+                                          wake_event(*state_, tl_current.self, wait_status::ready));
+    state_->driver_cv.notify_all();
+    return block_locked(lock, *state_, p);
+}
+
+wait_status world::sleep_for(time_us duration_us) { return sleep_until(now_us() + std::max<time_us>(duration_us, 0)); }
+
+run_status world::run(std::optional<time_us> until_us, const std::function<bool()>& interrupted) {
+    state& s = *state_;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    if (s.running) {
+        throw std::logic_error("the world is already running");
+    }
+    const time_us start = s.sched.now_us();
+    s.limit_us = until_us ? std::max(*until_us, start) : no_limit;
+    s.running = true;
+    s.real_zero = steady::now() - std::chrono::microseconds(start);
+    const bool real = s.options.mode == time_mode::real;
+    auto finish = [&](run_status status) {
+        if (real) {
+            s.sched.advance_to(s.now_locked());
+        }
+        s.running = false;
+        return status;
+    };
+
+    for (;;) {
+        if (s.halted_all) {
+            return finish(run_status::halted);
+        }
+        if (real) {
+            const time_us now = s.now_locked();
+            for (auto next = s.sched.next_time(); next && *next <= now && !s.halted_all; next = s.sched.next_time()) {
+                auto fn = s.sched.pop_next();
+                lock.unlock();
+                fn();
+                lock.lock();
+            }
+            if (now >= s.limit_us) {
+                return finish(run_status::until_reached);
+            }
+        } else {
+            advance_locked(lock, s);
+        }
+        if (s.active == 0 && !s.advancing) {
+            const auto next = s.sched.next_time();
+            if (!next) {
+                return finish(run_status::idle);
+            }
+            if (!real && *next > s.limit_us) {
+                s.sched.advance_to(s.limit_us);
+                return finish(run_status::until_reached);
+            }
+        }
+        auto wake_at = steady::now() + interrupt_poll_interval;
+        if (real) {
+            const auto next = s.sched.next_time();
+            const time_us target = std::min(next.value_or(no_limit), s.limit_us);
+            if (target != no_limit) {
+                wake_at = std::min(wake_at, s.real_zero + std::chrono::microseconds(target));
+            }
+        }
+        s.driver_cv.wait_until(lock, wake_at);
+        if (interrupted) {
+            lock.unlock();
+            const bool stop = interrupted();
+            lock.lock();
+            if (stop) {
+                return finish(run_status::interrupted);
+            }
+        }
+    }
+}
+
+void world::halt() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->halted_all = true;
+    for (auto& d : state_->devices) {
+        d.halted->store(true);
+        for (const auto& p : d.threads) {
+            wake_locked(*state_, *p, wait_status::halted);
+        }
+    }
+    state_->driver_cv.notify_all();
+}
+
+// --- event log -------------------------------------------------------------------------------
+
+void world::open_log(const std::string& path) {
+    std::lock_guard<std::mutex> lock(state_->log_mutex);
+    state_->log_file = std::ofstream(path, std::ios::out | std::ios::trunc);
+    if (!state_->log_file) {
+        throw std::runtime_error("cannot write the event log " + path);
+    }
+}
+
+void world::keep_log_in_memory(bool keep) {
+    std::lock_guard<std::mutex> lock(state_->log_mutex);
+    state_->keep_log = keep;
+}
+
+std::vector<std::string> world::logged_lines() const {
+    std::lock_guard<std::mutex> lock(state_->log_mutex);
+    return state_->log_lines;
+}
+
+void world::log(std::string_view event, std::string_view device, const log_fields& fields) {
+    const time_us t = now_us();
+    std::lock_guard<std::mutex> lock(state_->log_mutex);
+    if (!state_->log_file.is_open() && !state_->keep_log) {
+        return;
+    }
+    std::string line = format_log_line(t, event, device, fields);
+    if (state_->log_file.is_open()) {
+        state_->log_file << line << '\n';
+        state_->log_file.flush();
+    }
+    if (state_->keep_log) {
+        state_->log_lines.push_back(std::move(line));
+    }
+}
+
+// --- mailbox ---------------------------------------------------------------------------------
+
+mailbox::mailbox(world& w, std::size_t capacity)
+    : world_(w.state_), capacity_(capacity), waiting_(std::make_unique<waiting>()) {}
+
+mailbox::~mailbox() {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    while (!waiting_->waiters.empty()) {
+        const auto p = waiting_->waiters.front();
+        wake_locked(*world_, *p, wait_status::halted);
+    }
+}
+
+bool mailbox::post(std::int64_t token) {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    if (!waiting_->waiters.empty()) {
+        const auto p = waiting_->waiters.front();
+        p->token = token;
+        wake_locked(*world_, *p, wait_status::ready);
+        return true;
+    }
+    if (waiting_->tokens.size() >= capacity_) {
+        return false;
+    }
+    waiting_->tokens.push_back(token);
+    return true;
+}
+
+std::optional<std::int64_t> mailbox::try_take() {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    if (waiting_->tokens.empty()) {
+        return std::nullopt;
+    }
+    const std::int64_t token = waiting_->tokens.front();
+    waiting_->tokens.pop_front();
+    return token;
+}
+
+wait_status mailbox::take(std::optional<time_us> deadline_us, std::int64_t& token) {
+    world::state& s = *world_;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    participant& p = current_participant(s);
+    if (s.devices[p.dev].halted->load()) {
+        return wait_status::halted;
+    }
+    if (!waiting_->tokens.empty()) {
+        token = waiting_->tokens.front();
+        waiting_->tokens.pop_front();
+        return wait_status::ready;
+    }
+    if (deadline_us && *deadline_us <= s.now_locked()) {
+        return wait_status::timed_out;
+    }
+    ++p.wait_seq;
+    p.waiting_on = waiting_.get();
+    waiting_->waiters.push_back(tl_current.self);
+    if (deadline_us) {
+        p.wake_event = s.sched.schedule(*deadline_us, wake_event(s, tl_current.self, wait_status::timed_out));
+        s.driver_cv.notify_all();
+    }
+    const wait_status status = block_locked(lock, s, p);
+    if (status == wait_status::ready) {
+        token = p.token;
+    }
+    return status;
+}
+
+std::size_t mailbox::size() const {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    return waiting_->tokens.size();
+}
+
+}  // namespace usocket::sim
