@@ -40,7 +40,15 @@ std::string json_value(const log_value& value) {
             if constexpr (std::is_same_v<T, bool>) {
                 return v ? "true" : "false";
             } else if constexpr (std::is_same_v<T, double>) {
-                return std::isfinite(v) ? fmt::format("{}", v) : "null";  // JSON has no NaN
+                if (!std::isfinite(v)) {
+                    return "null";  // JSON has no NaN or infinity
+                }
+                // Shortest round-trip form; "2" becomes "2.0" so a reader still sees a float.
+                std::string text = fmt::format("{}", v);
+                if (text.find_first_of(".eE") == std::string::npos) {
+                    text += ".0";
+                }
+                return text;
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return json_quote(v);
             } else {

@@ -143,26 +143,43 @@ void wake_locked(world::state& s, participant& p, wait_status status) {
     p.cv.notify_one();
 }
 
-/// Virtual time: while no device thread runs, run the due events (one thread at a time).
-void advance_locked(std::unique_lock<std::mutex>& lock, world::state& s) {
+/// Pops the next event and runs it without the lock. The action is destroyed before the lock
+/// is taken again: it may own the last reference to a mailbox, whose destructor locks.
+void run_next_unlocked(std::unique_lock<std::mutex>& lock, world::state& s) {
+    auto fn = s.sched.pop_next();
+    lock.unlock();
+    fn();
+    fn = nullptr;
+    lock.lock();
+}
+
+/// Virtual time: while no device thread runs, run the due events (one thread at a time), but
+/// only while run() runs: between runs the world is paused. Returns true if it stopped because
+/// the wall clock reached `budget_end` (so run() can ask its interrupt check).
+bool advance_locked(std::unique_lock<std::mutex>& lock, world::state& s,
+                    steady::time_point budget_end = steady::time_point::max()) {
     if (s.options.mode != time_mode::virtual_time || s.advancing) {
-        return;
+        return false;
     }
+    const bool budgeted = budget_end != steady::time_point::max();
+    bool out_of_budget = false;
     s.advancing = true;
-    while (s.active == 0 && !s.halted_all) {
+    while (s.active == 0 && !s.halted_all && s.running) {
         const auto next = s.sched.next_time();
         if (!next || *next > s.limit_us) {
             break;
         }
-        auto fn = s.sched.pop_next();
-        lock.unlock();
-        fn();
-        lock.lock();
+        if (budgeted && steady::now() >= budget_end) {
+            out_of_budget = true;
+            break;
+        }
+        run_next_unlocked(lock, s);
     }
     s.advancing = false;
     if (s.active == 0) {
         s.driver_cv.notify_all();
     }
+    return out_of_budget;
 }
 
 /// An event that ends wait `seq` of `p` with `status`, if that wait is still on.
@@ -226,7 +243,18 @@ void fire_timer(world::state& s, timer_id id) {
 
 world::world(world_options options) : state_(std::make_shared<state>(options)) {}
 
-world::~world() { halt(); }
+world::~world() {
+    halt();
+    // Timers and pending events may own mailboxes, which own the state: drop them so the
+    // state is freed, after the lock, since a mailbox's destructor takes it.
+    std::unordered_map<timer_id, timer_state> timers;
+    scheduler events;
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        timers.swap(state_->timers);
+        events = std::exchange(state_->sched, scheduler{});
+    }
+}
 
 time_mode world::mode() const noexcept { return state_->options.mode; }
 std::uint64_t world::seed() const noexcept { return state_->options.seed; }
@@ -269,12 +297,14 @@ timer_id world::start_timer(std::shared_ptr<mailbox> box, time_us delay_us, time
 }
 
 bool world::stop_timer(timer_id id) {
+    std::shared_ptr<mailbox> box;  // released after the lock: it may be the last reference
     std::lock_guard<std::mutex> lock(state_->mutex);
     auto it = state_->timers.find(id);
     if (it == state_->timers.end()) {
         return false;
     }
     state_->sched.cancel(it->second.pending);
+    box = std::move(it->second.box);
     state_->timers.erase(it);
     return true;
 }
@@ -420,16 +450,28 @@ run_status world::run(std::optional<time_us> until_us, const std::function<bool(
         if (real) {
             const time_us now = s.now_locked();
             for (auto next = s.sched.next_time(); next && *next <= now && !s.halted_all; next = s.sched.next_time()) {
-                auto fn = s.sched.pop_next();
-                lock.unlock();
-                fn();
-                lock.lock();
+                run_next_unlocked(lock, s);
+            }
+            if (s.halted_all) {  // an event's thread called halt()
+                return finish(run_status::halted);
             }
             if (now >= s.limit_us) {
                 return finish(run_status::until_reached);
             }
-        } else {
-            advance_locked(lock, s);
+        } else if (advance_locked(lock, s, steady::now() + interrupt_poll_interval)) {
+            // Events kept the clock busy for a whole poll interval: ask the check now.
+            if (interrupted) {
+                lock.unlock();
+                const bool stop = interrupted();
+                lock.lock();
+                if (stop) {
+                    return finish(run_status::interrupted);
+                }
+            }
+            continue;
+        }
+        if (s.halted_all) {  // halt() while the events ran: it wins over idle and until_reached
+            return finish(run_status::halted);
         }
         if (s.active == 0 && !s.advancing) {
             const auto next = s.sched.next_time();

@@ -1,5 +1,8 @@
 """usocket-emu: run unchanged Pycom MicroPython device scripts on desktop CPython.
 
+``World`` runs device scripts (one isolated module namespace per device) in real or
+virtual time.
+
 ``from usocket_emu import usocket`` gives the default device's ``usocket`` module (a LoPy4
 with the default profile); ``make_usocket()`` builds the module of another device.
 """
@@ -8,8 +11,9 @@ import sys
 
 from ._core import __version__
 from ._usocket import make_usocket
+from ._world import World
 
-__all__ = ["__version__", "make_usocket", "usocket"]
+__all__ = ["World", "__version__", "make_usocket", "usocket"]
 
 #: The default device's usocket module (LoPy4, default profile).
 usocket = make_usocket()

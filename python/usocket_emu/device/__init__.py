@@ -4,22 +4,33 @@ Each submodule here builds one device module: ``build(dev) -> types.ModuleType``
 ``dev`` is the booting device's :class:`usocket_emu._device.Device`. Nothing in a built
 module is shared with another device, or with the next boot of the same device.
 
-What a factory may use of ``dev`` (and nothing else):
+What a factory may use of ``dev`` (a ``usocket_emu._device.Device``):
 
-- ``dev.name``, ``dev.board`` (``'LoPy4'``...), ``dev.board_profile`` (``has_lora``,
-  ``has_sigfox``), ``dev.strict_firmware``, ``dev.region``
+- ``dev.name``, ``dev.board`` (``'LoPy4'``...), ``dev.board_profile`` (the usocket constants
+  of the board: ``'AF_LORA' in dev.board_profile`` tells a LoRa board),
+  ``dev.strict_firmware``, ``dev.region``, ``dev.world`` (``ntp_epoch_s``, ``seed``)
 - ``dev.config``: the config block (``wifi_mac`` 6 bytes, ``lpwan_mac`` 8 bytes)
-- ``dev.rng``: the device's seeded ``random.Random``
+- ``dev.rng``: the device's seeded ``random.Random`` (same seed, same numbers)
 - ``dev.now_us()``: emulated time; ``dev.uptime_us()``: since this boot;
-  ``dev.sleep_us(n)``: an emulator wait (raises DeviceHalt when the device resets)
-- ``dev.state``: what survives a reboot (``nvs``, ``settings``, ``rtc_offset_us``,
-  ``rtc_memory``, ``reset_cause``, ``wake_reason``...), saved with ``--state``
-- ``dev.flash_dir``, ``dev.host_path(device_path)``, ``dev.cwd``: the device's /flash
-- ``dev.stdout``: the device's console (``write(str)``); ``dev.print_exception(exc)``
-- ``dev.irq``: the device's IRQ thread (``schedule(handler, arg)``, ``start_alarm`` ...)
-- ``dev.reboot(reset_cause, wake_reason, delay_us)``: never returns
+  ``dev.sleep_us(n)``: an emulator wait of the calling device thread;
+  ``dev.rtc_us()`` / ``dev.set_rtc_us(epoch_us)``: the RTC (1970 epoch, survives resets)
+- ``dev.state`` (``_state.DeviceState``): what survives a reset: ``nvs`` (key -> int or
+  bytes), ``settings`` (the ``*_on_boot`` values), ``reset_cause``, ``wake_reason``,
+  ``rtc_memory``, ``rtc_synced``; call ``dev.state.save()`` after changing nvs/settings
+- ``dev.flash_dir``, ``dev.cwd`` (device path, settable), ``dev.resolve_path(p)``,
+  ``dev.host_path(device_path)`` (None outside /flash)
+- ``dev.console``: the device's stdout (``write(str)``); ``dev.print_exception(exc)``
+- ``dev.irq``: the IRQ thread: ``schedule(handler, arg)`` queues ``handler(arg)``;
+  ``start_alarm(callback, delay_us, period_us)`` -> handle runs ``callback()`` there;
+  ``stop_alarm(handle)``; ``dead`` is True once a handler raised
+- ``dev.threads.start(body, name)``: a device thread running ``body()`` (waits on the world
+  let virtual time run; DeviceHalt ends it); ``dev.run_device_code(fn)`` runs device code on
+  the calling device thread, printing what it raises as the firmware does
+- ``dev.reboot(reset_cause, wake_reason=(0, None), delay_us=0)``: never returns
 - ``dev.start_thread(function, args, kwargs)``, ``dev.new_lock()``
-- ``dev.stack``: the device's ``_core.Stack``; ``dev.modules``: its ``sys.modules``
+- ``dev.stack``: the device's ``_core.Stack`` (``ip_interface_up`` settable)
+- ``dev.modules``: its ``sys.modules``; ``dev.importer.import_module(name)``
+- ``dev.log(event, **fields)``: one event in the world's JSON log
 """
 
 import importlib
@@ -45,12 +56,14 @@ BUILTINS = (
     "_thread",
 )
 
-#: MicroPython's weak links: ``import time`` finds a time.py on the path first, else utime.
+#: MicroPython's weak links (esp32/mpconfigport.h MICROPY_PORT_BUILTIN_MODULE_WEAK_LINKS): ``import time`` finds a time.py on the path first, else utime.
 WEAK_LINKS = {
     "binascii": "ubinascii",
+    "crypto": "crypto",
     "errno": "uerrno",
     "hashlib": "uhashlib",
     "json": "ujson",
+    "machine": "machine",
     "os": "uos",
     "select": "uselect",
     "socket": "usocket",
@@ -59,7 +72,7 @@ WEAK_LINKS = {
 }
 
 #: Other names of built-in modules.
-ALIASES = {"umachine": "machine"}
+ALIASES = {"ucrypto": "crypto", "umachine": "machine"}
 
 
 def build(name, dev):
