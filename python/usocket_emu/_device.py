@@ -37,9 +37,6 @@ REBOOT_TIME_US = 500_000
 #: Where the device's filesystem is mounted (the firmware's /flash).
 FLASH = "/flash"
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
 class DeviceConfig:
     """The device's config block: the identities burnt into a real board."""
 
@@ -83,6 +80,7 @@ class Device:
         self._boot_time_us = 0
         self._pending_reboot = None
         self._last_exception = None
+        self._device_files = set()  # what tracebacks show
         self._lock = threading.Lock()
         self._main_thread = None
         self._lifecycle = None
@@ -149,7 +147,13 @@ class Device:
         """Compiles a device source file; tracebacks name the user's own file."""
         with open(host_file, "rb") as f:
             source = f.read().decode("utf-8", "replace")
-        return _source.compile_device_source(source, self._source_paths.get(host_file, host_file))
+        filename = self._source_paths.get(host_file) or self._device_path_of(host_file)
+        self._device_files.add(filename)
+        return _source.compile_device_source(source, filename)
+
+    def _device_path_of(self, host_file):
+        rel = os.path.relpath(host_file, self.flash_dir)
+        return FLASH + "/" + rel.replace(os.sep, "/")
 
     def sys_path(self):
         return self._sys_path
@@ -160,7 +164,7 @@ class Device:
         """Prints ``exc`` with a traceback of the device's own frames only."""
         stream = self.console if file is None else file
         te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
-        _drop_runtime_frames(te)
+        _keep_device_frames(te, self._device_files)
         stream.write("".join(te.format()))
 
     def log(self, event, **fields):
@@ -225,6 +229,7 @@ class Device:
     def _new_boot_namespace(self):
         """What a boot starts from: RAM is wiped, so every module is built anew."""
         self.cwd = FLASH
+        self.main_script = "main.py"  # machine.main() in boot.py picks another
         self._sys_path = ["", FLASH, FLASH + "/lib"]
         self.modules = {}
         self.importer = DeviceImporter(self)
@@ -289,9 +294,8 @@ class Device:
         self.rtc_us()  # a cold boot starts the RTC at 1970
         self.log("boot", boot=self.boots, reset_cause=self.state.reset_cause)
         try:
-            for script in ("boot.py", "main.py"):
-                if not self._run_script(script):
-                    break
+            self._run_script("boot.py")
+            self._run_script(self.main_script)
             self.log("main_end", died=self.died)
             self._lifecycle.take()  # the REPL: nothing more runs on this thread
         except DeviceHalt:
@@ -299,10 +303,10 @@ class Device:
         self.state.save()
 
     def _run_script(self, script):
-        """Runs /flash/<script> as __main__. False when it asked for a soft reset."""
-        host_file = os.path.join(self.flash_dir, script)
-        if not os.path.isfile(host_file):
-            return True
+        """Runs a /flash script as __main__; sys.exit() in it is a soft reset."""
+        host_file = self.host_path(self.resolve_path(script))
+        if host_file is None or not os.path.isfile(host_file):
+            return
         module = types.ModuleType("__main__")
         module.__file__ = script
         module.__dict__["__builtins__"] = self.builtins
@@ -315,7 +319,6 @@ class Device:
         if not ok and self.exit_exception is None:
             self.exit_exception = self._last_exception
             self.log("crash", script=script, exception=type(self.exit_exception).__name__)
-        return True
 
 
 def _const(value):
@@ -323,11 +326,10 @@ def _const(value):
     return value
 
 
-def _drop_runtime_frames(te):
+def _keep_device_frames(te, device_files):
+    """Tracebacks show the script's own frames, never the emulator's or the host's."""
     seen = set()
     while te is not None and id(te) not in seen:
         seen.add(id(te))
-        te.stack = traceback.StackSummary.from_list(
-            [frame for frame in te.stack if not frame.filename.startswith(_PACKAGE_DIR)]
-        )
+        te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename in device_files])
         te = te.__cause__ or te.__context__

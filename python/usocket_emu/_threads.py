@@ -9,6 +9,7 @@ code (inside ``running_device_code``), never in the runtime's own bookkeeping.
 import ctypes
 import threading
 
+from . import _core
 from ._errors import DeviceHalt
 
 __all__ = ["ThreadSet"]
@@ -35,9 +36,15 @@ class ThreadSet:
         self._in_device_code = set()  # idents
 
     def start(self, body, name):
-        """Starts ``body()`` on a new device thread (the clock is held until it attaches)."""
+        """Starts ``body()`` on a new device thread.
+
+        The thread runs only once every running device thread waits, in the order threads
+        were started (a zero-delay timer scheduled here opens its gate), so that which
+        thread goes first never depends on the host's scheduler."""
+        gate = _core.Mailbox(self._core, 1)
         self._core.reserve_thread(self._device_id)
-        thread = threading.Thread(target=self._main, args=(body,), name=name, daemon=True)
+        self._core.start_timer(gate, 0, 0, 1)
+        thread = threading.Thread(target=self._main, args=(body, gate), name=name, daemon=True)
         with self._lock:
             self._threads.add(thread)
         try:
@@ -54,9 +61,10 @@ class ThreadSet:
         with self._lock:
             self._threads.add(threading.current_thread())
 
-    def _main(self, body):
+    def _main(self, body, gate):
         self._core.attach_thread(self._device_id)
         try:
+            gate.take()
             body()
         except DeviceHalt:
             pass
