@@ -20,13 +20,25 @@ namespace py = pybind11;
 namespace usocket::bindings {
 namespace {
 
+/// usocket_emu._errors, imported without builtins.__import__: errors are raised while device
+/// code runs, and a device's frames have an __import__ of their own that only knows the
+/// device's modules.
+py::object errors_module() {
+    const py::tuple fromlist = py::make_tuple("OSError");  // non-empty: returns the submodule
+    PyObject* module = PyImport_ImportModuleLevel("usocket_emu._errors", nullptr, nullptr, fromlist.ptr(), 0);
+    if (module == nullptr) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<py::object>(module);
+}
+
 void raise_device_errno(int value) {
-    const py::object device_oserror = py::module_::import("usocket_emu._errors").attr("OSError");
+    const py::object device_oserror = errors_module().attr("OSError");
     PyErr_SetObject(device_oserror.ptr(), py::int_(value).ptr());
 }
 
 void raise_device_halt() {
-    const py::object halt = py::module_::import("usocket_emu._errors").attr("DeviceHalt");
+    const py::object halt = errors_module().attr("DeviceHalt");
     PyErr_SetNone(halt.ptr());
 }
 

@@ -1,17 +1,16 @@
 """Demo: run an unchanged Pycom device script against TCP and UDP echo servers.
 
-The servers are ordinary host code (CPython's socket) on 127.0.0.1; the device script in
-tcp_udp_device/main.py imports ``usocket`` and gets the emulated device's module.
+The servers are ordinary host code (CPython's socket) on 127.0.0.1. The device folder
+tcp_udp_device/ is the LoPy4's /flash; the demo adds a generated server_config.py to it, and
+the script's ``import usocket`` gets the emulated device's own module.
 """
 
 import pathlib
-import runpy
 import socket
 import sys
 import threading
-import types
 
-from usocket_emu import usocket
+from usocket_emu import World
 
 
 def tcp_echo_server(listener):
@@ -37,25 +36,22 @@ def main():
     ]
     for t in servers:
         t.start()
+    config = (f"HOST = '127.0.0.1'\nTCP_PORT = {tcp.getsockname()[1]}\n"
+              f"UDP_PORT = {udp.getsockname()[1]}\n")
 
-    config = types.ModuleType("server_config")
-    config.HOST = "127.0.0.1"
-    config.TCP_PORT = tcp.getsockname()[1]
-    config.UDP_PORT = udp.getsockname()[1]
-    # The device runtime (next release) gives every device its own module namespace;
-    # until then the device's modules are put in place here.
-    sys.modules["usocket"] = usocket
-    sys.modules["server_config"] = config
-
-    script = pathlib.Path(__file__).with_name("tcp_udp_device") / "main.py"
-    print(f"--- running {script.relative_to(pathlib.Path.cwd()) if script.is_relative_to(pathlib.Path.cwd()) else script} on an emulated LoPy4")
-    runpy.run_path(str(script), run_name="__main__")
+    folder = pathlib.Path(__file__).with_name("tcp_udp_device")
+    print(f"--- running {folder.name}/main.py on an emulated LoPy4 (real time)")
+    with World(time="real", output=sys.stdout) as world:
+        device = world.add_device("lopy4", folder, files={"server_config.py": config})
+        world.run()
+        failed = device.died
     for t in servers:
         t.join(timeout=5)
     tcp.close()
     udp.close()
-    print("--- done")
+    print("--- done" if not failed else "--- the device script failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

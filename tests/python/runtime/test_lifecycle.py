@@ -148,3 +148,28 @@ def test_real_time_mode_follows_the_wall_clock():
         assert world.run() == "idle"
         assert host_time.monotonic() - started >= 0.03
         assert dev.output == "True\n"
+
+
+def test_socket_errors_raised_inside_device_code_are_the_devices():
+    # The extension raises device errors while a device frame (with its own __import__) runs.
+    _dev, out, _ = run_script("""
+        import usocket
+        s = usocket.socket()
+        s.close()
+        try:
+            s.send(b'x')
+        except OSError as e:
+            print(e.args, e)
+        try:
+            usocket.socket(usocket.AF_LORA)
+        except OSError as e:
+            print(e)
+    """)
+    assert out == "(9,) [Errno 9] EBADF\nNetwork card not available\n"
+
+
+def test_files_adds_generated_modules_to_the_flash():
+    with World(seed=1) as world:
+        dev = world.add_device("d", script="import cfg\nprint(cfg.PORT)\n", files={"cfg.py": "PORT = 7\n"})
+        world.run()
+        assert dev.output == "7\n"
