@@ -11,7 +11,6 @@
 #include "usocket/crypto.hpp"
 
 #include <openssl/bio.h>
-#include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -42,6 +41,8 @@ constexpr const char* bad_input_length = "Input strings must be a multiple of 16
 // mbedtls 2.16 (ESP-IDF 3.3) error codes that moducrypto.c's RSA functions print.
 constexpr int mbedtls_err_pk_type_mismatch = -0x3F00;
 constexpr int mbedtls_err_pk_key_invalid_format = -0x3D00;
+constexpr int mbedtls_err_asn1_out_of_data = -0x0060;
+constexpr int mbedtls_err_asn1_unexpected_tag = -0x0062;
 constexpr int mbedtls_err_pk_unknown_pk_alg = -0x3C80;
 constexpr int mbedtls_err_pk_password_required = -0x3C00;
 constexpr int mbedtls_err_rsa_bad_input_data = -0x4080;
@@ -350,7 +351,12 @@ std::pair<pkey_ptr, int> parse_private_key(std::string_view pem) {
 /// mbedtls_pk_parse_public_key of a PEM public key ("PUBLIC KEY" or "RSA PUBLIC KEY").
 std::pair<pkey_ptr, int> parse_public_key(std::string_view pem) {
     if (pem.find(pem_public_key) == std::string_view::npos && pem.find(pem_rsa_public_key) == std::string_view::npos) {
-        return {nullptr, mbedtls_err_pk_key_invalid_format};
+        // Without a PEM header mbedtls reads the text as a DER SubjectPublicKeyInfo, which
+        // fails on its first tag unless that is a SEQUENCE, and then on the C string's end.
+        constexpr char der_sequence = 0x30;
+        const bool sequence = !pem.empty() && pem.front() == der_sequence;
+        return {nullptr, mbedtls_err_pk_key_invalid_format +
+                             (sequence ? mbedtls_err_asn1_out_of_data : mbedtls_err_asn1_unexpected_tag)};
     }
     const bio_ptr bio = memory_bio(pem);
     EVP_PKEY* raw = nullptr;

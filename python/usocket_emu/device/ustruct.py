@@ -24,6 +24,7 @@ import struct as _host_struct
 import types
 
 from . import gc as _gc
+from ._args import check_int
 from .ubinascii import read_buffer, text_of
 
 __all__ = ["build"]
@@ -51,6 +52,8 @@ _NATIVE = {
 
 #: '<' and '>' (and '!') sizes; no alignment.
 _STANDARD = {code: (size, 1) for code, (size, _align) in _NATIVE.items() if code != "\x01"}
+
+_NO_OFFSET = object()  # unpack_from() without an offset (None is a TypeError, as on the device)
 
 #: MicroPython small ints on a 32-bit port (31 bits): values outside take the long-int path.
 _SMALL_INT_MIN, _SMALL_INT_MAX = -(1 << 30), (1 << 30) - 1
@@ -130,13 +133,6 @@ def _check_alloc(size, heap_bytes):
         raise MemoryError(f"memory allocation failed, allocating {size} bytes")
 
 
-def _int_arg(value):
-    """mp_obj_get_int for a value to pack: ints and bools, else TypeError."""
-    if isinstance(value, int):
-        return int(value)
-    raise TypeError(f"can't convert {type(value).__name__} to int")
-
-
 def _float_arg(value):
     """mp_obj_get_float: ints, bools and floats."""
     if isinstance(value, (int, float)):
@@ -163,7 +159,7 @@ def _encode(code, size, big_endian, value, objects):
     if code == "O":
         handle = objects.handle(value)
         return handle.to_bytes(size, order)
-    number = _int_arg(value)
+    number = check_int(value)
     if size > 4 and not _is_signed(code) and _SMALL_INT_MIN <= number < 0:
         # A small int is a C int: an unsigned 8-byte field zero-extends it (binary.c).
         number &= 0xFFFFFFFF
@@ -274,7 +270,7 @@ def build(dev):
             if view.readonly or isinstance(buffer, str):
                 raise TypeError("object with buffer protocol required")
             with view.cast("B") as target:
-                offset = _int_arg(offset)
+                offset = check_int(offset)
                 if offset < 0:
                     offset += len(target)
                     if offset < 0:
@@ -284,15 +280,15 @@ def build(dev):
                     raise ValueError("buffer too small")
                 _pack_fields(layout, target, offset, values, objects)
 
-    def unpack_from(fmt, data, offset=None, /):
+    def unpack_from(fmt, data, offset=_NO_OFFSET, /):
         """unpack_from(fmt, data[, offset]) -> tuple; also the module's unpack(): the buffer
         only has to be big enough."""
         layout = _Layout(fmt)
         _check_alloc(4 * layout.item_count, heap_bytes)
         raw = read_buffer(data)
         position = 0
-        if offset is not None:
-            position = _int_arg(offset)
+        if offset is not _NO_OFFSET:
+            position = check_int(offset)
             if position < 0:
                 position += len(raw)
                 if position < 0:
