@@ -265,6 +265,9 @@ time_us world::now_us() const {
 }
 
 event_id world::schedule_at(time_us at_us, std::function<void()> fn) {
+    if (!fn) {
+        throw std::invalid_argument("schedule_at needs a function");  // running it would wedge the world
+    }
     std::lock_guard<std::mutex> lock(state_->mutex);
     const event_id id = state_->sched.schedule(std::max(at_us, state_->now_locked()), std::move(fn));
     state_->driver_cv.notify_all();
@@ -272,6 +275,9 @@ event_id world::schedule_at(time_us at_us, std::function<void()> fn) {
 }
 
 event_id world::schedule_after(time_us delay_us, std::function<void()> fn) {
+    if (!fn) {
+        throw std::invalid_argument("schedule_after needs a function");
+    }
     std::lock_guard<std::mutex> lock(state_->mutex);
     const event_id id = state_->sched.schedule(state_->now_locked() + std::max<time_us>(delay_us, 0), std::move(fn));
     state_->driver_cv.notify_all();
