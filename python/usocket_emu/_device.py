@@ -84,6 +84,13 @@ class Device:
         self._lock = threading.Lock()
         self._main_thread = None
         self._lifecycle = None
+        self._sleep_waker = None  # the mailbox a pin-wakeable deep sleep waits on
+        #: Levels that something outside the device drives its pins to (drive_pin); the
+        #: outside world keeps them over resets.
+        self.pin_levels = {}
+        #: The firmware's RTC_DATA_ATTR variables other than RTC memory (machine's expected
+        #: wake-up time): kept over deep sleep and soft resets, cleared by other resets.
+        self.rtc_slow = {}
         self._new_boot_namespace()
 
     # --- what tests read ------------------------------------------------------------
@@ -210,14 +217,43 @@ class Device:
         box.post(1)
         return box
 
+    # --- pins -------------------------------------------------------------------------
+
+    def drive_pin(self, pin, level):
+        """Drives pin ``pin`` ('P10', or its expansion-board name 'G17') from outside the
+        device, as a button or a sensor would; ``None`` stops driving it. An input pin then
+        reads ``level``, its callback runs on the IRQ thread for the edge this makes, and a
+        sleeping device that machine.pin_sleep_wakeup() armed on this pin wakes up."""
+        from .device.machine import pin_name  # the board's pin map
+        name = pin_name(self.board, pin)
+        with self._lock:
+            if level is None:
+                self.pin_levels.pop(name, None)
+            else:
+                self.pin_levels[name] = 1 if level else 0
+            listener, waker = self.pin_listener, self._sleep_waker
+        if listener is not None:
+            listener(name)
+        if waker is not None:
+            waker.post(1)
+
     # --- resets -----------------------------------------------------------------------
 
-    def reboot(self, reset_cause, wake_reason=(PWRON_WAKE, None), delay_us=0):
+    def reboot(self, reset_cause, wake_reason=(PWRON_WAKE, None), delay_us=0, wake_check=None):
         """Resets the device: halts all its threads (this one included; never returns) and
-        boots it again after ``delay_us`` plus REBOOT_TIME_US of emulated time."""
+        boots it again after ``delay_us`` plus REBOOT_TIME_US of emulated time.
+
+        A deep sleep that pins can end passes ``wake_check()`` -> the names of the pins that
+        wake the device now, or None; it is asked when the sleep starts and whenever
+        drive_pin() changes a level, and a pin wake-up boots with (PIN_WAKE, names).
+        ``delay_us=None``: no timer; the device sleeps until a pin wakes it (for ever if none
+        does: it just idles, so World.run() can end)."""
         with self._lock:
             if self._pending_reboot is None:
-                self._pending_reboot = (reset_cause, wake_reason, int(delay_us))
+                delay = None if delay_us is None else int(delay_us)
+                if delay is None and wake_check is None:
+                    wake_check = _no_pin_wakes
+                self._pending_reboot = (reset_cause, wake_reason, delay, wake_check)
         self.core.halt_device(self.device_id)
         main = self._main_thread
         if main is not None and main is not threading.current_thread():
@@ -249,6 +285,17 @@ class Device:
         self.stack.attach_to_device(self.core, self.device_id)
         self.stack.ip_interface_up = self.state.settings.get("wifi_on_boot", True)
         self._lifecycle = _core.Mailbox(self.core, 1)
+        self.pin_listener = None  # machine's pins of this boot: pin_listener(name) on drive_pin()
+        self.reset_hooks = []  # run when this boot ends in a reset (machine stops its alarms)
+
+    def discard_namespace(self):
+        """Forgets this boot's modules as a reset wipes RAM. Module globals hold reference
+        cycles (functions point back at them), so they are cleared explicitly: sockets kept
+        in globals close now, as a reset closes them, not at some later garbage collection."""
+        modules = list(self.modules.values()) + list(self.importer.built_modules())
+        self.modules.clear()
+        for module in modules:
+            module.__dict__.clear()
 
     def _print(self, *args, sep=" ", end="\n", file=None, flush=False):  # noqa: ARG002
         stream = self.console if file is None else file
@@ -280,19 +327,53 @@ class Device:
             self.core.resume_device(self.device_id)
             if self.core.device_halted(self.device_id):
                 return  # the whole world halted meanwhile
-            cause, wake, delay_us = pending
+            cause, wake, delay_us, wake_check = pending
+            for hook in self.reset_hooks:
+                hook()
+            if cause == SOFT_RESET:
+                wake = self.state.wake_reason  # mpsleep_init0() runs on hard boots only
+            elif cause != DEEPSLEEP_RESET:
+                # mptask.c: rtc_init0() unless waking from deep sleep; the bootloader reloads
+                # RTC slow memory (RTC_DATA_ATTR) on every other hard reset
+                self.state.rtc_offset_us = None
+                self.state.rtc_memory = b""
+                self.rtc_slow.clear()
+            if cause != SOFT_RESET:
+                self.state.rtc_synced = False  # machrtc.c keeps it in RAM
+            self.reboots += 1
+            self.log("reset", reset_cause=cause, wake_reason=wake[0], delay_us=-1 if delay_us is None else delay_us)
+            self.discard_namespace()
+            self._new_boot_namespace()
+            if wake_check is not None:
+                wake = self._sleep_until_woken(wake, delay_us, wake_check)
+                delay_us = 0
             self.state.reset_cause = cause
             self.state.wake_reason = wake
-            self.reboots += 1
-            self.log("reset", reset_cause=cause, wake_reason=wake[0], delay_us=delay_us)
-            self._new_boot_namespace()
             self.core.sleep_for(delay_us + self.world.reboot_time_us)
+
+    def _sleep_until_woken(self, wake, delay_us, wake_check):
+        """Deep sleep until the timer (``delay_us``, None: none) or a pin wakes the device."""
+        box = _core.Mailbox(self.core, 1)
+        deadline = None if delay_us is None else self.core.now_us() + delay_us
+        with self._lock:
+            self._sleep_waker = box
+        try:
+            while True:
+                pins = wake_check()
+                if pins:
+                    return (PIN_WAKE, list(pins))
+                if box.take(deadline) is None:
+                    return wake
+        finally:
+            with self._lock:
+                self._sleep_waker = None
 
     def _boot(self):
         self.boots += 1
         self._boot_time_us = self.core.now_us()
         self.rtc_us()  # a cold boot starts the RTC at 1970
-        self.log("boot", boot=self.boots, reset_cause=self.state.reset_cause)
+        self.log("boot", boot=self.boots, reset_cause=self.state.reset_cause,
+                 wake_reason=self.state.wake_reason[0])
         try:
             self._run_script("boot.py")
             self._run_script(self.main_script)
@@ -319,6 +400,10 @@ class Device:
         if not ok and self.exit_exception is None:
             self.exit_exception = self._last_exception
             self.log("crash", script=script, exception=type(self.exit_exception).__name__)
+
+
+def _no_pin_wakes():
+    return None
 
 
 def _const(value):

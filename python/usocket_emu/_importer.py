@@ -98,6 +98,10 @@ class DeviceImporter:
             return self._builtins_module()
         raise ImportError(f"no module named '{fullname}'")
 
+    def built_modules(self):
+        """The built-in device modules this boot has built so far."""
+        return list(self._builtin.values())
+
     @staticmethod
     def _builtin_name(name):
         if name in device_modules.BUILTINS:

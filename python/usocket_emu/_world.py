@@ -6,6 +6,7 @@
     print(node.output)
 """
 
+import gc
 import json
 import os
 import shutil
@@ -117,6 +118,8 @@ class World:
             for thread in threads:
                 thread.join(5.0)
             device.state.save()
+            device.discard_namespace()
+        gc.collect()  # what device code left in cycles (sockets among it) goes now
         if self._printer is not None:
             self._printer.flush()
         self._scratch.cleanup()

@@ -173,3 +173,11 @@ def test_files_adds_generated_modules_to_the_flash():
         dev = world.add_device("d", script="import cfg\nprint(cfg.PORT)\n", files={"cfg.py": "PORT = 7\n"})
         world.run()
         assert dev.output == "7\n"
+
+
+def test_closing_the_world_closes_the_devices_sockets():
+    with World(seed=1) as world:
+        dev = world.add_device("d", script="import usocket\nS = usocket.socket()\nU = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)\n")
+        world.run()
+        assert dev.stack.open_sockets == 2
+    assert dev.stack.open_sockets == 0
