@@ -1,0 +1,414 @@
+"""Scenario files: a world and its devices described in TOML (schema: docs/scenario.md).
+
+    scenario = load_scenario("farm.toml", board="LoPy4", region="EU868")
+    scenario.world.seed, [d.name for d in scenario.devices]
+
+The loader only reads and checks: it returns plain dataclasses with every path made
+absolute and every value converted (hex keys to bytes), and builds no World. Each problem
+raises ScenarioError with one line naming the file, the table and the key.
+
+Also here, because the command line checks the same things: the boards and LoRa regions
+the emulator knows (BOARDS, LORA_BOARDS, LORA_REGIONS) and how devices get their names.
+"""
+
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9 and 3.10
+    import tomli as tomllib
+
+__all__ = [
+    "BOARDS", "DEFAULT_BOARD", "DEFAULT_REGION", "KEY_SIZES", "LORA_BOARDS", "LORA_REGIONS",
+    "DeviceSpec", "Scenario", "ScenarioError", "WorldSpec", "canonical_board", "check_region",
+    "device_name", "load_scenario", "parse_scenario", "unique_name",
+]
+
+#: Boards the emulator models (spec §0), in the spelling os.uname() uses.
+BOARDS = ("LoPy", "LoPy4", "FiPy", "SiPy", "WiPy")
+#: Boards with network.LoRa: only they have a LoRa region.
+LORA_BOARDS = ("LoPy", "LoPy4", "FiPy")
+#: LoRa regions of firmware 1.20.2 (modlora.c), mapped to the boards that accept them.
+LORA_REGIONS = {
+    "EU868": LORA_BOARDS, "US915": LORA_BOARDS, "AU915": LORA_BOARDS,
+    "AS923": LORA_BOARDS, "IN865": LORA_BOARDS,
+    "EU433": ("LoPy4",), "CN470": ("LoPy4",),
+}
+DEFAULT_BOARD = "LoPy4"
+DEFAULT_REGION = "EU868"
+TIME_MODES = ("real", "virtual")
+
+#: LoRaWAN keys a device may carry for the network server, and their sizes in bytes.
+KEY_SIZES = {
+    "dev_eui": 8, "app_eui": 8, "app_key": 16,          # OTAA
+    "dev_addr": 4, "nwk_s_key": 16, "app_s_key": 16,    # ABP
+}
+#: Sizes of the identities burnt into the device's config block.
+MAC_SIZES = {"wifi_mac": 6, "lpwan_mac": 8}
+
+_MAX_SEED = 2**64 - 1
+_HEX_SEPARATORS = re.compile(r"[\s:\-]")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message is one line naming file and key."""
+
+
+# --- boards, regions and names (shared with the command line) ------------------------------
+
+def canonical_board(name):
+    """The board's canonical spelling (case-insensitive match); ValueError if unknown."""
+    if isinstance(name, str):
+        for board in BOARDS:
+            if board.lower() == name.lower():
+                return board
+    raise ValueError(f"unknown board {name!r} (choose from {', '.join(BOARDS)})")
+
+
+def canonical_region(name):
+    """The LoRa region's canonical spelling (case-insensitive); ValueError if unknown."""
+    if isinstance(name, str) and name.upper() in LORA_REGIONS:
+        return name.upper()
+    raise ValueError(f"unknown LoRa region {name!r} (choose from {', '.join(LORA_REGIONS)})")
+
+
+def check_region(board, region):
+    """``region`` in canonical spelling if ``board`` accepts it, else ValueError."""
+    region = canonical_region(region)
+    if board not in LORA_BOARDS:
+        raise ValueError(f"a {board} has no LoRa radio, so no LoRa region "
+                         f"(regions apply to {', '.join(LORA_BOARDS)})")
+    if board not in LORA_REGIONS[region]:
+        raise ValueError(f"region {region} exists only on the {' and '.join(LORA_REGIONS[region])}, "
+                         f"not on the {board}")
+    return region
+
+
+def device_name(target):
+    """The name a target gives its device: a script's stem, or a folder's name."""
+    path = os.path.normpath(os.path.abspath(os.fspath(target)))
+    base = os.path.basename(path)
+    if os.path.isdir(path):
+        return base or "device"
+    return os.path.splitext(base)[0] or base or "device"
+
+
+def unique_name(name, taken):
+    """``name``, or ``name-2``, ``name-3``... the first one not in ``taken``."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+# --- what a scenario file holds ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """The ``[world]`` table. None: not given (the command line or its default decides)."""
+
+    time: Optional[str] = None            # "real" or "virtual"
+    seed: Optional[int] = None
+    until_s: Optional[float] = None       # emulated seconds
+    log: Optional[str] = None             # absolute path of the JSON-lines event log
+    state: Optional[str] = None           # absolute path of the state folder
+    ntp_epoch_s: Optional[float] = None   # what NTP answers at emulated time 0
+    reboot_time_ms: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One ``[[device]]`` table, with defaults applied: ready for World.add_device."""
+
+    name: str
+    target: Optional[str]                 # absolute path of a script or /flash folder
+    script: Optional[str] = None          # or the source text of main.py
+    board: str = DEFAULT_BOARD
+    region: str = DEFAULT_REGION          # meaningful on LoRa boards only
+    position_m: Tuple[float, float] = (0.0, 0.0)
+    strict_firmware: bool = False
+    keys: Dict[str, bytes] = field(default_factory=dict)
+    wifi_mac: Optional[bytes] = None
+    lpwan_mac: Optional[bytes] = None
+
+    def add_to(self, world):
+        """Adds this device to ``world``; returns the Device."""
+        return world.add_device(
+            self.name, self.target, script=self.script, board=self.board, region=self.region,
+            position_m=self.position_m, strict_firmware=self.strict_firmware,
+            keys=dict(self.keys) or None, wifi_mac=self.wifi_mac, lpwan_mac=self.lpwan_mac,
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str                             # absolute path of the file
+    world: WorldSpec
+    devices: Tuple[DeviceSpec, ...]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def load_scenario(path, *, board=DEFAULT_BOARD, region=None, strict_firmware=False, taken=()):
+    """Reads and checks a scenario file.
+
+    ``board``, ``region`` and ``strict_firmware`` are the defaults for devices that do not
+    set them (the command line's options); ``region=None`` means DEFAULT_REGION, and an
+    explicit region is not applied to boards without LoRa. ``taken``: device names already
+    used elsewhere in the world (derived names avoid them, explicit ones must).
+    """
+    path = os.path.abspath(os.fspath(path))
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not valid TOML: the file is not UTF-8") from None
+    return parse_scenario(data, path, board=board, region=region,
+                          strict_firmware=strict_firmware, taken=taken)
+
+
+def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmware=False,
+                   taken=()):
+    """Checks a scenario already parsed from TOML (``data``); ``path`` is the file it came
+    from (relative paths in it are relative to its folder). See load_scenario."""
+    path = os.path.abspath(os.fspath(path))
+    top = _Table(data, path, "")
+    world_table = top.table("world")
+    device_tables = top.array_of_tables("device")
+    top.finish()
+    world = _parse_world(world_table) if world_table is not None else WorldSpec()
+    defaults = (canonical_board(board), region, bool(strict_firmware))
+    device_tables = device_tables or ()
+    # Names given explicitly anywhere in the file are not available to derived names.
+    reserved = {t.data["name"] for t in device_tables if isinstance(t.data.get("name"), str)}
+    devices = []
+    names = set(taken)
+    for index, table in enumerate(device_tables, start=1):
+        device = _parse_device(table, index, defaults, names, reserved)
+        names.add(device.name)
+        devices.append(device)
+    return Scenario(path, world, tuple(devices))
+
+
+def _parse_world(t):
+    spec = WorldSpec(
+        time=t.choice("time", TIME_MODES),
+        seed=t.integer("seed", 0, _MAX_SEED),
+        until_s=t.number("until_s", minimum=0),
+        log=t.path("log"),
+        state=t.path("state"),
+        ntp_epoch_s=t.number("ntp_epoch_s", minimum=0),
+        reboot_time_ms=t.number("reboot_time_ms", minimum=0),
+    )
+    t.finish()
+    return spec
+
+
+def _parse_device(t, index, defaults, names, reserved):
+    default_board, default_region, default_strict = defaults
+    t.where = f"[[device]] #{index}"
+    name = t.string("name")
+    if name is not None:
+        t.where = f"[[device]] #{index} ({name!r})"
+        if not name or "/" in name or "|" in name or name.strip() != name:
+            t.fail("name", "must be non-empty, without '/', '|' or surrounding spaces")
+        if name in names:
+            t.fail("name", f"device {name!r} is defined twice")
+    target = t.path("target")
+    script = t.string("script")
+    if (target is None) == (script is None):
+        t.fail(None, "needs exactly one of 'target' (a script file or a /flash folder) or 'script' (source text)")
+    if target is not None:
+        if not os.path.exists(target):
+            t.fail("target", f"no such file or folder: {target}")
+        if os.path.isdir(target) and not any(
+                os.path.isfile(os.path.join(target, s)) for s in ("boot.py", "main.py")):
+            t.fail("target", f"folder {target} has neither boot.py nor main.py")
+    if name is None:
+        if target is None:
+            t.fail("name", "is required for a device given as 'script'")
+        name = unique_name(device_name(target), names | reserved)
+
+    board = t.get("board", str)
+    if board is not None:
+        try:
+            board = canonical_board(board)
+        except ValueError as exc:
+            t.fail("board", str(exc))
+    else:
+        board = default_board
+    region = t.get("region", str)
+    if region is not None:
+        try:
+            region = check_region(board, region)
+        except ValueError as exc:
+            t.fail("region", str(exc))
+    elif board in LORA_BOARDS and default_region is not None:
+        try:
+            region = check_region(board, default_region)
+        except ValueError as exc:
+            t.fail(None, f"--region: {exc}")
+    else:
+        region = DEFAULT_REGION
+    strict = t.boolean("strict_firmware")
+
+    spec = DeviceSpec(
+        name=name,
+        target=target,
+        script=script,
+        board=board,
+        region=region,
+        position_m=t.position("position_m") or (0.0, 0.0),
+        strict_firmware=default_strict if strict is None else strict,
+        keys=_parse_keys(t.table("keys")),
+        wifi_mac=t.hex_bytes("wifi_mac", MAC_SIZES["wifi_mac"]),
+        lpwan_mac=t.hex_bytes("lpwan_mac", MAC_SIZES["lpwan_mac"]),
+    )
+    t.finish()
+    return spec
+
+
+def _parse_keys(t):
+    if t is None:
+        return {}
+    keys = {}
+    for key, size in KEY_SIZES.items():
+        value = t.hex_bytes(key, size)
+        if value is not None:
+            keys[key] = value
+    t.finish()
+    return keys
+
+
+_TOML_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer",
+                    float: "a number", dict: "a table", list: "an array"}
+
+
+def _toml_type(value):
+    for kind, name in _TOML_TYPE_NAMES.items():
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+class _Table:
+    """A TOML table being checked: each getter consumes a key, finish() rejects the rest."""
+
+    def __init__(self, data, path, where):
+        self.data = data
+        self.file = path
+        self.where = where
+        self.used = set()
+
+    # --- reporting ---
+
+    def fail(self, key, message):
+        place = " ".join(p for p in (self.where, key) if p)
+        raise ScenarioError(f"{self.file}: {place}: {message}" if place else f"{self.file}: {message}")
+
+    def finish(self):
+        unknown = [k for k in self.data if k not in self.used]
+        if unknown:
+            known = ", ".join(sorted(self.used)) if self.used else "none"
+            key = unknown[0]
+            self.fail(key, f"unknown key (known keys here: {known})")
+
+    # --- getters (None when the key is absent) ---
+
+    def get(self, key, kind, *, described=None):
+        self.used.add(key)
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            want = described or _TOML_TYPE_NAMES.get(kind, kind.__name__)
+            self.fail(key, f"expected {want}, got {_toml_type(value)} {value!r}"
+                      if not isinstance(value, (dict, list)) else f"expected {want}, got {_toml_type(value)}")
+        return value
+
+    def string(self, key):
+        return self.get(key, str)
+
+    def boolean(self, key):
+        return self.get(key, bool)
+
+    def choice(self, key, choices):
+        value = self.get(key, str)
+        if value is not None and value not in choices:
+            self.fail(key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        return value
+
+    def integer(self, key, minimum, maximum):
+        value = self.get(key, int)
+        if value is not None and not minimum <= value <= maximum:
+            self.fail(key, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def number(self, key, minimum=None):
+        value = self.get(key, (int, float), described="a number")
+        if value is None:
+            return None
+        if not math.isfinite(value):
+            self.fail(key, f"must be a finite number, got {value}")
+        if minimum is not None and value < minimum:
+            self.fail(key, f"must be at least {minimum}, got {value}")
+        return float(value)
+
+    def path(self, key):
+        """A path relative to the scenario file's folder, made absolute."""
+        value = self.get(key, str)
+        if value is None:
+            return None
+        if not value:
+            self.fail(key, "must not be empty")
+        return os.path.normpath(os.path.join(os.path.dirname(self.file), os.path.expanduser(value)))
+
+    def position(self, key):
+        value = self.get(key, list, described="a pair of numbers [x, y] in metres")
+        if value is None:
+            return None
+        if (len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                       and math.isfinite(v) for v in value)):
+            self.fail(key, f"expected a pair of numbers [x, y] in metres, got {value!r}")
+        return (float(value[0]), float(value[1]))
+
+    def hex_bytes(self, key, size):
+        value = self.get(key, str, described=f"a hex string of {size} bytes")
+        if value is None:
+            return None
+        digits = _HEX_SEPARATORS.sub("", value)
+        try:
+            data = bytes.fromhex(digits)
+        except ValueError:
+            self.fail(key, f"expected {size} bytes as hex digits, got {value!r}")
+        if len(data) != size:
+            self.fail(key, f"expected {size} bytes ({2 * size} hex digits), got {len(data)} in {value!r}")
+        return data
+
+    def table(self, key):
+        value = self.get(key, dict)
+        if value is None:
+            return None
+        where = f"{self.where} [{key}]" if self.where else f"[{key}]"
+        return _Table(value, self.file, where)
+
+    def array_of_tables(self, key):
+        self.used.add(key)
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(key, f"must be an array of tables: write [[{key}]] before each one")
+        return [_Table(v, self.file, f"[[{key}]]") for v in value]
