@@ -375,6 +375,10 @@ class Device:
         self.log("boot", boot=self.boots, reset_cause=self.state.reset_cause,
                  wake_reason=self.state.wake_reason[0])
         try:
+            if self.stack.ip_interface_up:
+                # The firmware configures Wi-Fi from the pycom settings before boot.py runs
+                # (mptask_config_wifi), whether or not a script imports network.
+                self.importer.builtin_module("network")
             self._run_script("boot.py")
             self._run_script(self.main_script)
             self.log("main_end", died=self.died)

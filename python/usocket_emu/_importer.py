@@ -108,6 +108,11 @@ class DeviceImporter:
             return name
         return device_modules.WEAK_LINKS.get(name) or device_modules.ALIASES.get(name)
 
+    def builtin_module(self, canonical):
+        """Built-in device module ``canonical`` (e.g. 'network') of this boot, built now if
+        no script has imported it yet."""
+        return self._built(canonical)
+
     def _built(self, canonical):
         module = self._builtin.get(canonical)
         if module is None:

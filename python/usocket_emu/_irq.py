@@ -24,6 +24,7 @@ class IrqThread:
         self._dev = dev
         self._mailbox = _core.Mailbox(dev.core, IRQ_QUEUE_DEPTH)
         self._handlers = {}  # token -> (callable, one_shot)
+        self._timers = {}  # token -> the emulator timer of an alarm
         self._tokens = itertools.count(1)
         self._lock = threading.Lock()
         self._thread = None
@@ -55,14 +56,30 @@ class IrqThread:
         with self._lock:
             self._handlers[token] = (callback, period_us <= 0)
         self._ensure_started()
+        if self.dead:
+            return (None, token)  # nothing would run it: no timer keeps the world busy
         timer = self._dev.core.start_timer(self._mailbox, delay_us, max(period_us, 0), token)
+        with self._lock:
+            self._timers[token] = timer
         return (timer, token)
 
     def stop_alarm(self, handle):
-        timer, token = handle
-        self._dev.core.stop_timer(timer)
+        _timer, token = handle
         with self._lock:
             self._handlers.pop(token, None)
+            timer = self._timers.pop(token, None)
+        if timer is not None:
+            self._dev.core.stop_timer(timer)
+
+    def _die(self):
+        """The task has exited: every alarm's timer stops, so the device can go idle."""
+        self.dead = True
+        with self._lock:
+            timers, self._timers = list(self._timers.values()), {}
+            self._handlers.clear()
+        for timer in timers:
+            self._dev.core.stop_timer(timer)
+        self._dev.log("irq_thread_died")
 
     def _loop(self):
         while True:
@@ -71,9 +88,9 @@ class IrqThread:
                 entry = self._handlers.get(token)
                 if entry is not None and entry[1]:
                     del self._handlers[token]
+                    self._timers.pop(token, None)
             if entry is None:
                 continue  # a cancelled alarm's last tick
             if not self._dev.run_device_code(entry[0], in_callback=True):
-                self.dead = True
-                self._dev.log("irq_thread_died")
+                self._die()
                 return

@@ -139,6 +139,25 @@ def test_wifi_on_boot_false_leaves_no_network_card_after_a_reset():
     assert dev.state.settings["wifi_on_boot"] is False
 
 
+def test_station_mode_on_boot_without_an_ssid_has_no_network_card_even_without_import_network():
+    # mptask configures Wi-Fi at boot: a station with no network to join is no IP card,
+    # whether or not the script ever imports network.
+    _dev, out, _ = run_script("""
+        import pycom, socket, sys
+        try:
+            socket.socket().close()
+            print('socket ok')
+        except OSError as e:
+            print('socket', e.args)
+        if pycom.nvs_get('step', 0) == 0:
+            pycom.nvs_set('step', 1)
+            pycom.wifi_mode_on_boot(1)  # WLAN.STA
+            pycom.wifi_ssid_sta(None)
+            sys.exit()
+    """)
+    assert lines(out) == ["socket ok", "socket ('Network card not available',)"]
+
+
 def test_wifi_on_boot_with_reconfig_applies_at_once():
     _, out, _ = run_script("""
         import pycom, socket
