@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The demo: sets everything up, then runs an unchanged device script that talks TCP and
-# UDP to a local server the demo starts itself.
+# The demo: sets everything up, then
+#  1. runs an unchanged device script that talks TCP and UDP to local servers the demo
+#     starts itself (real time);
+#  2. runs a scenario of three boards with `usocket-emu run` in virtual time: deep sleep,
+#     NVS, a periodic Timer.Alarm and _thread workers, minutes of device life at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-exec .venv/bin/python examples/python/tcp_udp_demo.py "$@"
+.venv/bin/python examples/python/tcp_udp_demo.py "$@"
+echo "--- usocket-emu run examples/python/farm/farm.toml (virtual time, 200 emulated seconds)"
+.venv/bin/usocket-emu run examples/python/farm/farm.toml
