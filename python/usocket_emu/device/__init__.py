@@ -13,7 +13,8 @@ What a factory may use of ``dev`` (a ``usocket_emu._device.Device``):
 - ``dev.rng``: the device's seeded ``random.Random`` (same seed, same numbers)
 - ``dev.now_us()``: emulated time; ``dev.uptime_us()``: since this boot;
   ``dev.sleep_us(n)``: an emulator wait of the calling device thread;
-  ``dev.rtc_us()`` / ``dev.set_rtc_us(epoch_us)``: the RTC (1970 epoch, survives resets)
+  ``dev.rtc_us()`` / ``dev.set_rtc_us(epoch_us)``: the RTC (1970 epoch; survives deep sleep
+  and soft resets, restarts at 1970 after other resets)
 - ``dev.state`` (``_state.DeviceState``): what survives a reset: ``nvs`` (key -> int or
   bytes), ``settings`` (the ``*_on_boot`` values), ``reset_cause``, ``wake_reason``,
   ``rtc_memory``, ``rtc_synced``; call ``dev.state.save()`` after changing nvs/settings
@@ -26,7 +27,10 @@ What a factory may use of ``dev`` (a ``usocket_emu._device.Device``):
 - ``dev.threads.start(body, name)``: a device thread running ``body()`` (waits on the world
   let virtual time run; DeviceHalt ends it); ``dev.run_device_code(fn)`` runs device code on
   the calling device thread, printing what it raises as the firmware does
-- ``dev.reboot(reset_cause, wake_reason=(0, None), delay_us=0)``: never returns
+- ``dev.reboot(reset_cause, wake_reason=(0, None), delay_us=0, wake_check=None)``: never
+  returns; ``delay_us=None`` sleeps until ``wake_check()`` names waking pins (or for ever)
+- ``dev.reset_hooks``: callables run when this boot ends in a reset; ``dev.pin_listener``:
+  machine's callback for ``dev.drive_pin()``; ``dev.pin_levels``, ``dev.rtc_slow``
 - ``dev.start_thread(function, args, kwargs)``, ``dev.new_lock()``
 - ``dev.stack``: the device's ``_core.Stack`` (``ip_interface_up`` settable)
 - ``dev.modules``: its ``sys.modules``; ``dev.importer.import_module(name)``

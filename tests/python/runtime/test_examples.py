@@ -56,3 +56,10 @@ def test_the_farm_scenario_runs_three_boards_in_one_world(capsys):
         "workers | (3, 'fast', 0)", "workers | (5, 'slow', 0)", "workers | (6, 'fast', 1)",
         "workers | (9, 'fast', 2)", "workers | (10, 'slow', 1)", "workers | (12, 'fast', 3)",
     ]
+
+
+def test_the_readme_pytest_example(emu_world):
+    node = emu_world.add_device("node", str(EXAMPLES / "deepsleep_counter"))
+    emu_world.run(until_s=3600)
+    assert "boot 60 woke from deep sleep rtc 3569" in node.output.splitlines()
+    assert node.state.nvs["boots"] == 60
