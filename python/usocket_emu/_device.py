@@ -375,10 +375,7 @@ class Device:
         self.log("boot", boot=self.boots, reset_cause=self.state.reset_cause,
                  wake_reason=self.state.wake_reason[0])
         try:
-            if self.stack.ip_interface_up:
-                # The firmware configures Wi-Fi from the pycom settings before boot.py runs
-                # (mptask_config_wifi), whether or not a script imports network.
-                self.importer.builtin_module("network")
+            self._apply_boot_settings()
             self._run_script("boot.py")
             self._run_script(self.main_script)
             self.log("main_end", died=self.died)
@@ -386,6 +383,15 @@ class Device:
         except DeviceHalt:
             pass
         self.state.save()
+
+    def _apply_boot_settings(self):
+        """What the firmware's start (mptask.c) does with the pycom settings before boot.py,
+        whether or not a script imports the modules involved."""
+        from .device.pycom import setting
+        if self.stack.ip_interface_up:
+            self.importer.builtin_module("network")  # mptask_config_wifi
+        if setting(self, "wdt_on_boot"):
+            self.importer.builtin_module("machine").WDT(0, setting(self, "wdt_on_boot_timeout"))
 
     def _run_script(self, script):
         """Runs a /flash script as __main__; sys.exit() in it is a soft reset."""

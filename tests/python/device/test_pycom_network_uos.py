@@ -189,7 +189,7 @@ def test_boot_settings_validate_and_persist():
             sys.exit()
         print(pycom.wdt_on_boot_timeout(), pycom.wdt_on_boot(), pycom.wifi_ssid_sta(),
               pycom.wifi_pwd_sta(), pycom.wifi_mode_on_boot(), pycom.lte_modem_en_on_boot())
-    """)
+    """, until_s=30)  # the watchdog on boot would reset it every minute from then on
     assert lines(out) == ["('WDT on boot timeout must be >= 5000 ms',)", "60000 True home None 2 False"]
 
 
@@ -534,3 +534,21 @@ def test_files_cross_between_the_world_and_the_device():
         assert dev.output == "42\n"
         with open(os.path.join(dev.flash_dir, "out.txt"), "rb") as f:
             assert f.read() == "héllo".encode()
+
+
+def test_wdt_on_boot_starts_the_watchdog_before_boot_py():
+    dev, out, events = run_script("""
+        import machine, pycom, sys, time
+        print('boot', machine.reset_cause())
+        if machine.reset_cause() == machine.PWRON_RESET:
+            pycom.wdt_on_boot_timeout(5000)
+            pycom.wdt_on_boot(True)
+            sys.exit()
+        if machine.reset_cause() == machine.SOFT_RESET:
+            time.sleep(60)  # nobody feeds the watchdog started at boot
+        pycom.wdt_on_boot(False)  # for the next boot: this boot's watchdog still runs
+    """, until_s=100)
+    assert lines(out) == ["boot 0", "boot 4", "boot 2", "boot 2"]
+    boots = [e["t_us"] for e in events if e["event"] == "boot"]
+    resets = [(e["t_us"], e["reset_cause"]) for e in events if e["event"] == "reset"]
+    assert resets == [(0, 4), (boots[1] + 5_000_000, 2), (boots[2] + 5_000_000, 2)]
