@@ -153,11 +153,12 @@ void bind_stack(py::module_& m) {
         .def_property_readonly("open_sockets", &stack::open_sockets)
         .def_property("ip_interface_up", &stack::ip_interface_up, &stack::set_ip_interface_up)
         // attach_to_device(world, device): blocked calls also give up (DeviceHalt) when the
-        // device is halted
+        // device is halted, and let the world go on while they wait on the host's network
         .def(
             "attach_to_device",
             [](stack& s, const sim::world& w, sim::device_id dev) {
                 s.set_interrupt_check([flag = w.halt_flag(dev)] { return device_halt_pending(*flag); });
+                s.set_blocking_hook(w.outside_wait_hook());
             },
             py::arg("world"), py::arg("device"))
         // constants() -> {name: value} of the usocket constants this board has

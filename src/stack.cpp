@@ -103,6 +103,12 @@ void stack::set_interrupt_check(interrupt_check check) {
     state_->interrupt_check = std::move(shared);
 }
 
+void stack::set_blocking_hook(blocking_hook hook) {
+    auto shared = hook ? std::make_shared<const blocking_hook>(std::move(hook)) : nullptr;
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->blocking_hook = std::move(shared);
+}
+
 std::vector<address_info> stack::getaddrinfo(std::string_view host, std::int64_t port, std::error_code& ec) const {
     // lwip_getaddrinfo() takes the port as a decimal string and rejects it outside 0..65535.
     if (port < 0 || port > 0xFFFF) {

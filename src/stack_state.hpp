@@ -32,6 +32,12 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     /// Asks the interrupt check; true means a blocked call must give up.
     bool interrupted() const;
 
+    /// The blocking hook, or null (see stack::set_blocking_hook).
+    std::shared_ptr<const stack::blocking_hook> blocking_hook_now() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return blocking_hook;
+    }
+
     /// Records the errno of the stack's latest socket call (0 on success), as lwIP does.
     void note_errno(int device_errno) noexcept { last_errno.store(device_errno, std::memory_order_relaxed); }
 
@@ -47,6 +53,7 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     mutable std::mutex mutex;  ///< guards the members below
     std::array<std::array<std::uint8_t, 4>, 2> dns_servers{};
     std::shared_ptr<const stack::interrupt_check> interrupt_check;
+    std::shared_ptr<const stack::blocking_hook> blocking_hook;
 };
 
 }  // namespace usocket::detail

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
+#include <optional>
 
 #include "stack_state.hpp"
 #include "usocket/error.hpp"
@@ -30,7 +32,36 @@ int deadline::next_wait_ms(int cap_ms) const noexcept {
     return static_cast<int>(std::clamp<long long>(left, 0, cap_ms));
 }
 
+namespace {
+
+/// Tells the stack's blocking hook that this thread blocks, for as long as it lives.
+class blocking_scope {
+public:
+    explicit blocking_scope(const stack_state& stack) : hook_(stack.blocking_hook_now()) {
+        if (hook_) {
+            (*hook_)(true);
+        }
+    }
+    ~blocking_scope() {
+        if (hook_) {
+            (*hook_)(false);
+        }
+    }
+    blocking_scope(const blocking_scope&) = delete;
+    blocking_scope& operator=(const blocking_scope&) = delete;
+
+private:
+    std::shared_ptr<const stack::blocking_hook> hook_;
+};
+
+}  // namespace
+
 std::error_code wait_ready(int fd, readiness what, const deadline& until, const stack_state& stack) {
+    // Even an expired deadline polls once: no need to announce a wait for that.
+    std::optional<blocking_scope> blocking;
+    if (!until.passed()) {
+        blocking.emplace(stack);
+    }
     pollfd p{};
     p.fd = fd;
     p.events = what == readiness::readable ? POLLIN : POLLOUT;

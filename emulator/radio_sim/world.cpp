@@ -42,6 +42,7 @@ struct participant {
     std::int64_t token = 0;           // what a mailbox handed over
     event_id wake_event = 0;          // the pending sleep or deadline event
     mailbox::waiting* waiting_on = nullptr;
+    bool waiting_outside = false;     // blocked in I/O outside the world (outside_wait_hook)
 };
 
 struct mailbox::waiting {
@@ -79,6 +80,10 @@ struct world::state {
     std::vector<device_state> devices;
     int active = 0;    // running device threads, reservations included
     int attached = 0;  // device threads, reservations included
+    int outside = 0;   // device threads blocked outside the world (real I/O)
+    // While some are, virtual time runs at the wall clock's pace from this point on.
+    time_us outside_base_us = 0;
+    steady::time_point outside_base_wall{};
     bool advancing = false;
     bool halted_all = false;
     bool running = false;
@@ -91,6 +96,12 @@ struct world::state {
     std::ofstream log_file;
     bool keep_log = false;
     std::vector<std::string> log_lines;
+
+    /// Virtual time while a thread waits on real I/O: how far the clock may have come.
+    time_us paced_limit_locked() const {
+        const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - outside_base_wall).count();
+        return outside_base_us + wall;
+    }
 
     time_us now_locked() const {
         if (options.mode == time_mode::real && running) {
@@ -166,7 +177,7 @@ bool advance_locked(std::unique_lock<std::mutex>& lock, world::state& s,
     s.advancing = true;
     while (s.active == 0 && !s.halted_all && s.running) {
         const auto next = s.sched.next_time();
-        if (!next || *next > s.limit_us) {
+        if (!next || *next > s.limit_us || (s.outside > 0 && *next > s.paced_limit_locked())) {
             break;
         }
         if (budgeted && steady::now() >= budget_end) {
@@ -428,6 +439,33 @@ wait_status world::sleep_until(time_us at_us) {
     return block_locked(lock, *state_, p);
 }
 
+std::function<void(bool)> world::outside_wait_hook() const {
+    return [weak = std::weak_ptr<state>(state_)](bool begins) {
+        const auto s = weak.lock();
+        if (!s || tl_current.owner != s.get() || !tl_current.self) {
+            return;  // not a device thread of this world (or the world is gone)
+        }
+        std::unique_lock<std::mutex> lock(s->mutex);
+        participant& p = *tl_current.self;
+        if (begins == p.waiting_outside) {
+            return;
+        }
+        p.waiting_outside = begins;
+        if (begins) {
+            --s->active;
+            if (s->outside++ == 0) {
+                s->outside_base_us = s->sched.now_us();
+                s->outside_base_wall = steady::now();
+            }
+            advance_locked(lock, *s);  // what is due now runs while this thread blocks
+        } else {
+            ++s->active;
+            --s->outside;
+        }
+        s->driver_cv.notify_all();
+    };
+}
+
 wait_status world::sleep_for(time_us duration_us) { return sleep_until(now_us() + std::max<time_us>(duration_us, 0)); }
 
 run_status world::run(std::optional<time_us> until_us, const std::function<bool()>& interrupted) {
@@ -479,7 +517,11 @@ run_status world::run(std::optional<time_us> until_us, const std::function<bool(
         if (s.halted_all) {  // halt() while the events ran: it wins over idle and until_reached
             return finish(run_status::halted);
         }
-        if (s.active == 0 && !s.advancing) {
+        if (!real && s.active == 0 && s.outside > 0 && !s.advancing && s.paced_limit_locked() >= s.limit_us) {
+            s.sched.advance_to(s.limit_us);  // paced by a wait on real I/O, up to the limit
+            return finish(run_status::until_reached);
+        }
+        if (s.active == 0 && s.outside == 0 && !s.advancing) {
             const auto next = s.sched.next_time();
             if (!next) {
                 return finish(run_status::idle);
@@ -490,6 +532,12 @@ run_status world::run(std::optional<time_us> until_us, const std::function<bool(
             }
         }
         auto wake_at = steady::now() + interrupt_poll_interval;
+        if (!real && s.outside > 0) {  // wake when the paced clock reaches the next event
+            const time_us target = std::min(s.sched.next_time().value_or(no_limit), s.limit_us);
+            if (target != no_limit) {
+                wake_at = std::min(wake_at, s.outside_base_wall + std::chrono::microseconds(target - s.outside_base_us));
+            }
+        }
         if (real) {
             const auto next = s.sched.next_time();
             const time_us target = std::min(next.value_or(no_limit), s.limit_us);

@@ -67,6 +67,12 @@ public:
     /// Installs the check blocked calls make (for Ctrl-C); empty means never interrupted.
     void set_interrupt_check(interrupt_check check);
 
+    /// Called with true before a call blocks waiting on the host's network, and with false
+    /// after (from the blocked thread), so an emulated world can go on meanwhile.
+    using blocking_hook = std::function<void(bool)>;
+    /// Installs the hook; empty means none.
+    void set_blocking_hook(blocking_hook hook);
+
     /// Resolves `host` through the host's resolver as the device's getaddrinfo(): one IPv4
     /// stream entry. Failures: errc::eai_fail (lookup failed), errc::eai_service (bad port).
     std::vector<address_info> getaddrinfo(std::string_view host, std::int64_t port, std::error_code& ec) const;

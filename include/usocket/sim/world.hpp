@@ -3,8 +3,10 @@
 //
 // Time is an integer in microseconds owned by the world. In virtual time the clock jumps to
 // the next event as soon as every device thread waits on the world (sleeping, a timer, a
-// mailbox); a thread that computes, or waits on anything else (real TCP/UDP I/O), holds the
-// clock. In real time the clock follows the wall clock while run() runs. Either way the
+// mailbox); a thread that computes holds the clock. While a thread waits outside the world
+// (real TCP/UDP I/O, announced with outside_wait_hook()), virtual time runs at the wall
+// clock's pace: what the I/O waits for may take real time, and other threads and devices
+// (a client device that sleeps a second, then connects) keep going meanwhile. In real time the clock follows the wall clock while run() runs. Either way the
 // clock only moves while run() lets it: between run() calls the world is paused.
 #pragma once
 
@@ -107,6 +109,13 @@ public:
 
     wait_status sleep_until(time_us at_us);
     wait_status sleep_for(time_us duration_us);
+
+    /// A hook for blocking calls outside the world (real TCP/UDP I/O): hook(true) before the
+    /// calling thread blocks, hook(false) after. While a device thread of this world blocks
+    /// so, virtual time advances no faster than the wall clock, and other threads go on (a
+    /// server device's accept() does not stop its client device). On any other thread the
+    /// hook does nothing. It holds the world's state weakly, so it may outlive the world.
+    std::function<void(bool)> outside_wait_hook() const;
 
     // --- running ---------------------------------------------------------------------
 

@@ -419,6 +419,57 @@ TEST_CASE("world: a computing thread holds the clock", "[radio_sim][world]") {
     CHECK(w.now_us() == 1000);
 }
 
+TEST_CASE("world: a thread waiting outside the world paces virtual time at the wall clock", "[radio_sim][world]") {
+    world w;
+    const device_id io = w.add_device();
+    const device_id sleeper = w.add_device();
+    const auto hook = w.outside_wait_hook();
+    std::promise<void> io_done;
+    recorder<time_us> sleeper_woke;
+    std::atomic<wall::rep> sleep_wall_ms{0};
+    device_threads threads(w);
+    threads.spawn(io, [&] {
+        hook(true);   // blocks on "real I/O": the other device's wait ends it
+        io_done.get_future().wait();
+        hook(false);
+        hook(false);  // a second end is ignored
+    });
+    threads.spawn(sleeper, [&] {
+        const auto start = wall::now();
+        for (int i = 0; i < 3; ++i) {
+            if (w.sleep_for(20'000) != wait_status::ready) {
+                return;
+            }
+            sleeper_woke.push(w.now_us());
+        }
+        sleep_wall_ms = std::chrono::duration_cast<milliseconds>(wall::now() - start).count();
+        io_done.set_value();
+    });
+    auto ran = run_async(w);
+    CHECK(get_bounded(w, ran) == run_status::idle);
+    threads.join();
+    threads.rethrow();
+    // The sleeper's 60 ms of emulated sleep took at least 60 ms of wall time: while the other
+    // thread waited outside, the clock could not jump, yet it moved (no deadlock).
+    CHECK(sleeper_woke.values() == std::vector<time_us>{20'000, 40'000, 60'000});
+    CHECK(sleep_wall_ms.load() >= 60);
+}
+
+TEST_CASE("world: the outside-wait hook does nothing on a thread that is not a device thread", "[radio_sim][world]") {
+    world w;
+    auto hook = w.outside_wait_hook();
+    hook(true);
+    CHECK(w.run(std::nullopt) == run_status::idle);  // nothing counts as waiting outside
+    hook(false);
+    {
+        world gone;
+        auto stale = gone.outside_wait_hook();
+        hook.swap(stale);
+    }
+    hook(true);  // the world is gone: the hook holds it weakly and does nothing
+    hook(false);
+}
+
 TEST_CASE("world: a reserved thread keeps run() from going idle until it attaches", "[radio_sim][world]") {
     world w;
     const device_id dev = w.add_device();
