@@ -50,7 +50,9 @@ sim::log_fields to_log_fields(const py::dict& fields) {
     sim::log_fields out;
     for (const auto& [key, value] : fields) {
         std::string name = py::str(key);
-        if (py::isinstance<py::bool_>(value)) {
+        if (value.is_none()) {
+            out.emplace_back(std::move(name), std::monostate{});
+        } else if (py::isinstance<py::bool_>(value)) {
             out.emplace_back(std::move(name), value.cast<bool>());
         } else if (py::isinstance<py::int_>(value)) {
             out.emplace_back(std::move(name), value.cast<std::int64_t>());

@@ -51,6 +51,8 @@ std::string json_value(const log_value& value) {
                 return text;
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return json_quote(v);
+            } else if constexpr (std::is_same_v<T, std::monostate>) {
+                return "null";
             } else {
                 return fmt::format("{}", v);
             }

@@ -23,6 +23,7 @@ from ._importer import DeviceImporter
 from ._irq import IrqThread
 from ._state import DeviceState
 from ._threads import ThreadSet
+from .device._args import check_wait_us
 
 __all__ = ["Device", "DeviceConfig"]
 
@@ -61,7 +62,7 @@ class Device:
         self.name = name
         self.board = board
         self.board_profile = _core.Stack(board).constants()  # validates the board name early
-        self.region = region
+        self.region = region if "AF_LORA" in self.board_profile else None  # LoRa boards only
         self.position_m = tuple(float(v) for v in position_m)
         self.strict_firmware = bool(strict_firmware)
         self.keys = dict(keys or {})
@@ -129,7 +130,7 @@ class Device:
 
     def sleep_us(self, duration_us):
         """An emulator wait of the calling device thread; DeviceHalt if the device resets."""
-        self.core.sleep_for(max(int(duration_us), 0))
+        self.core.sleep_for(check_wait_us(duration_us))
 
     # --- the filesystem ---------------------------------------------------------------
 
@@ -315,6 +316,16 @@ class Device:
         self._main_thread = self.threads.start(self._main, f"{self.name}:main")
 
     def _main(self):
+        try:
+            self._boot_loop()
+        except Exception as exc:  # noqa: BLE001 - an emulator bug must not pass silently
+            self.console.write(f"usocket-emu: internal error in device {self.name!r}:\n")
+            self.console.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            if self.exit_exception is None:
+                self.exit_exception = exc
+            self.log("crash", script="<emulator>", exception=type(exc).__name__)
+
+    def _boot_loop(self):
         while True:
             self._boot()
             with self._lock:
@@ -398,10 +409,14 @@ class Device:
         host_file = self.host_path(self.resolve_path(script))
         if host_file is None or not os.path.isfile(host_file):
             return
-        module = types.ModuleType("__main__")
+        # pyexec runs boot.py and main.py in the same globals (the __main__ module of this
+        # boot), so what boot.py defines main.py sees, as on the device.
+        module = self.modules.get("__main__")
+        if module is None:
+            module = types.ModuleType("__main__")
+            module.__dict__["__builtins__"] = self.builtins
+            self.modules["__main__"] = module
         module.__file__ = script
-        module.__dict__["__builtins__"] = self.builtins
-        self.modules["__main__"] = module
         try:
             ok = self.run_device_code(lambda: exec(self.compile_file(host_file), module.__dict__))  # noqa: S102
         except SystemExit:

@@ -10,6 +10,7 @@ import itertools
 import threading
 
 from . import _core
+from .device._args import check_wait_us
 
 __all__ = ["IrqThread"]
 
@@ -52,6 +53,7 @@ class IrqThread:
     def start_alarm(self, callback, delay_us, period_us):
         """Runs ``callback()`` on this thread after ``delay_us``, then every ``period_us`` if
         positive. Returns a handle for stop_alarm()."""
+        delay_us, period_us = check_wait_us(delay_us), check_wait_us(period_us)
         token = next(self._tokens)
         with self._lock:
             self._handlers[token] = (callback, period_us <= 0)

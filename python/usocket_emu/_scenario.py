@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
+from ._world import MAX_SECONDS, valid_device_name
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.9 and 3.10
@@ -206,11 +208,11 @@ def _parse_world(t):
     spec = WorldSpec(
         time=t.choice("time", TIME_MODES),
         seed=t.integer("seed", 0, _MAX_SEED),
-        until_s=t.number("until_s", minimum=0),
+        until_s=t.number("until_s", minimum=0, maximum=MAX_SECONDS),
         log=t.path("log"),
         state=t.path("state"),
-        ntp_epoch_s=t.number("ntp_epoch_s", minimum=0),
-        reboot_time_ms=t.number("reboot_time_ms", minimum=0),
+        ntp_epoch_s=t.number("ntp_epoch_s", minimum=0, maximum=MAX_SECONDS),
+        reboot_time_ms=t.number("reboot_time_ms", minimum=0, maximum=MAX_SECONDS * 1000),
     )
     t.finish()
     return spec
@@ -222,8 +224,8 @@ def _parse_device(t, index, defaults, names, reserved):
     name = t.string("name")
     if name is not None:
         t.where = f"[[device]] #{index} ({name!r})"
-        if not name or "/" in name or "|" in name or name.strip() != name:
-            t.fail("name", "must be non-empty, without '/', '|' or surrounding spaces")
+        if not valid_device_name(name):
+            t.fail("name", "must be non-empty, not '.' or '..', without '/', '\\', '|' or surrounding spaces")
         if name in names:
             t.fail("name", f"device {name!r} is defined twice")
     target = t.path("target")
@@ -356,7 +358,7 @@ class _Table:
             self.fail(key, f"must be between {minimum} and {maximum}, got {value}")
         return value
 
-    def number(self, key, minimum=None):
+    def number(self, key, minimum=None, maximum=None):
         value = self.get(key, (int, float), described="a number")
         if value is None:
             return None
@@ -364,6 +366,8 @@ class _Table:
             self.fail(key, f"must be a finite number, got {value}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            self.fail(key, f"must be at most {maximum:g}, got {value}")
         return float(value)
 
     def path(self, key):

@@ -14,6 +14,7 @@ import os
 import sys
 
 from . import _scenario
+from ._world import MAX_SECONDS
 from ._scenario import (DEFAULT_BOARD, DEFAULT_REGION, LORA_BOARDS, BOARDS, LORA_REGIONS,
                         DeviceSpec, ScenarioError, WorldSpec)
 
@@ -122,8 +123,8 @@ def _seconds(text):
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    if not 0 <= value <= MAX_SECONDS:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 to {MAX_SECONDS:g}, got {text!r}")
     return value
 
 

@@ -10,8 +10,8 @@
 
 namespace usocket::sim {
 
-/// One field value of a logged event.
-using log_value = std::variant<std::int64_t, double, bool, std::string>;
+/// One field value of a logged event (std::monostate is JSON null: "not applicable").
+using log_value = std::variant<std::int64_t, double, bool, std::string, std::monostate>;
 /// Extra fields of a logged event, in the order they are written.
 using log_fields = std::vector<std::pair<std::string, log_value>>;
 

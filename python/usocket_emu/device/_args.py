@@ -1,8 +1,19 @@
 """Argument checks shared by device modules, with MicroPython's messages."""
 
-__all__ = ["check_int", "int32"]
+__all__ = ["MAX_WAIT_US", "check_int", "check_wait_us", "int32"]
 
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+#: The longest wait the emulator takes (its clock is an int64 of microseconds; 2**62 us is
+#: about 146,000 years, so a sum of waits cannot overflow it either).
+MAX_WAIT_US = 1 << 62
+
+
+def check_wait_us(duration_us):
+    """A wait in microseconds the world's clock can hold, else OverflowError."""
+    if duration_us > MAX_WAIT_US:
+        raise OverflowError("overflow converting long int to machine word")
+    return max(int(duration_us), 0)
 
 
 def check_int(value):

@@ -5,7 +5,7 @@ import calendar
 import time as _host_time
 import types
 
-from ._args import check_int
+from ._args import check_int, int32
 
 #: ticks_*() wrap at 2**32 (the firmware returns them as uint32).
 TICKS_PERIOD = 1 << 32
@@ -22,10 +22,10 @@ def build(dev):
         dev.sleep_us(round(seconds * 1_000_000))
 
     def sleep_ms(ms):
-        dev.sleep_us(check_int(ms) * 1000)
+        dev.sleep_us(int32(ms) * 1000)
 
     def sleep_us(us):
-        dev.sleep_us(check_int(us))
+        dev.sleep_us(int32(us))
 
     def ticks_ms():
         return (dev.uptime_us() // 1000) % TICKS_PERIOD

@@ -322,6 +322,11 @@ TEST_CASE("event_log: doubles are valid JSON numbers that read back as the same 
     CHECK(std::signbit(std::strtod(neg_zero.c_str(), nullptr)));
 }
 
+TEST_CASE("event_log: a monostate field is null", "[radio_sim][event_log]") {
+    const std::string line = format_log_line(5, "device_added", "d", {{"region", std::monostate{}}});
+    CHECK(line == R"({"t_us": 5, "event": "device_added", "device": "d", "region": null})");
+}
+
 TEST_CASE("event_log: NaN and infinities become null", "[radio_sim][event_log]") {
     const log_fields fields{
         {"nan", std::numeric_limits<double>::quiet_NaN()},

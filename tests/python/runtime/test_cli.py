@@ -390,3 +390,46 @@ def _readline_within(proc, limit_s):
         if not sel.select(limit_s):
             pytest.fail(f"no output within {limit_s} s")
     return proc.stdout.readline()
+
+
+# --- limits: huge numbers, hostile names ---------------------------------------------------
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--time", "virtual", "--until", "1e300", "{main}"],
+    ["run", "--time", "virtual", "--until", "nan", "{main}"],
+    ["run", "--ntp-epoch", "1e300", "{main}"],
+])
+def test_huge_times_on_the_command_line_are_usage_errors(tmp_path, capsys, argv):
+    main = script(tmp_path, "main.py", "print('never')\n")
+    assert_one_line_error(*run_cli(capsys, *[a.format(main=main) for a in argv]))
+
+
+@pytest.mark.parametrize("toml", [
+    "[world]\nuntil_s = 1e300\n[[device]]\nname = 'a'\nscript = 'x = 1'\n",
+    "[world]\nreboot_time_ms = 1e300\n[[device]]\nname = 'a'\nscript = 'x = 1'\n",
+    "[world]\nntp_epoch_s = 1e300\n[[device]]\nname = 'a'\nscript = 'x = 1'\n",
+    "[[device]]\nname = '..'\nscript = 'x = 1'\n",
+    "[[device]]\nname = '.'\nscript = 'x = 1'\n",
+    "[[device]]\nname = 'a\\\\b'\nscript = 'x = 1'\n",
+])
+def test_huge_times_and_path_like_names_in_scenarios_are_refused(tmp_path, capsys, toml):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml, encoding="utf-8")
+    assert_one_line_error(*run_cli(capsys, "run", "--state", tmp_path / "state", path))
+    assert not (tmp_path / "flash").exists() and not (tmp_path / "state.json").exists()
+
+
+def test_a_non_lora_board_has_no_region_in_the_log(tmp_path, capsys):
+    main = script(tmp_path, "main.py", "x = 1\n")
+    log = tmp_path / "log.jsonl"
+    assert run_cli(capsys, "run", "--time", "virtual", "--board", "SiPy", "--log", log, main)[0] == 0
+    assert json.loads(log.read_text().splitlines()[0])["region"] is None
+
+
+def test_a_real_indentation_error_in_a_tabbed_file_is_one_traceback(tmp_path, capsys):
+    main = script(tmp_path, "main.py", "if 1:\n\tprint('a')\n  print('b')\n")
+    status, out, _ = run_cli(capsys, "run", "--time", "virtual", main)
+    assert status == cli.EXIT_DEVICE_DIED
+    assert out.count("Error") == 1 and out.rstrip().endswith(
+        "IndentationError: unindent does not match any outer indentation level")
+    assert "During handling" not in out

@@ -181,3 +181,50 @@ def test_closing_the_world_closes_the_devices_sockets():
         world.run()
         assert dev.stack.open_sockets == 2
     assert dev.stack.open_sockets == 0
+
+
+def test_huge_waits_raise_overflow_error_in_the_script():
+    _dev, out, _ = run_script("""
+        import time, machine
+        for call in (lambda: time.sleep_ms(2**62), lambda: time.sleep_us(2**40),
+                     lambda: time.sleep(1e300), lambda: machine.deepsleep(2**62),
+                     lambda: machine.Timer.Alarm(print, 1e30)):
+            try:
+                call()
+            except OverflowError:
+                print('OverflowError')
+        print('alive', time.ticks_ms())
+    """)
+    assert out == "OverflowError\n" * 5 + "alive 0\n"
+
+
+def test_world_arguments_are_checked():
+    import pytest
+
+    for kwargs in ({"seed": -1}, {"seed": 2**64}, {"ntp_epoch_s": 1e300}, {"ntp_epoch_s": float("nan")},
+                   {"reboot_time_ms": -1}):
+        with pytest.raises(ValueError):
+            World(**kwargs)
+    with World() as world:
+        for name in ("", ".", "..", "a/b", "a\\b", " a"):
+            with pytest.raises(ValueError):
+                world.add_device(name, script="x = 1")
+        world.add_device("ok", script="x = 1")
+        with pytest.raises(ValueError):
+            world.run(until_s=1e300)
+
+
+def test_device_io_open_is_the_flash_open():
+    _dev, out, _ = run_script("""
+        import uio, io
+        with uio.open('/flash/note.txt', 'w') as f:
+            f.write('on the flash')
+        print(io.open('note.txt').read(), uio.open is open)
+        try:
+            uio.open('/etc/hostname')
+        except OSError as e:
+            print('outside', e.args[0])
+        b = uio.BytesIO(b'ab')
+        print(b.read(), uio.StringIO('x').getvalue())
+    """)
+    assert out == "on the flash True\noutside 19\nb'ab' x\n"
