@@ -105,7 +105,7 @@ def _parse(source, filename):
     try:
         return ast.parse(source, filename)
     except TabError:
-        return ast.parse(expand_indentation_tabs(source), filename)
+        pass  # parsed again below, outside the handler: a real error is then reported alone
     except IndentationError as error:  # some Pythons report mixed tabs as IndentationError
         if "\t" not in source:
             raise
@@ -113,6 +113,7 @@ def _parse(source, filename):
             return ast.parse(expand_indentation_tabs(source), filename)
         except SyntaxError:
             raise error from None
+    return ast.parse(expand_indentation_tabs(source), filename)
 
 
 _cache = {}

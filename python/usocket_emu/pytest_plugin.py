@@ -5,7 +5,7 @@ Fixtures:
 ``emu_world``
     A virtual-time ``usocket_emu.World`` seeded from the test's node id, with NTP pinned
     to NTP_EPOCH_S, so every run of a test repeats exactly. Closed after the test, which
-    then fails if a device thread is still alive.
+    then fails if a device thread is still alive or a device socket still open.
 
 ``make_emu_world``
     A factory for more worlds (or other settings): ``make_emu_world(time="real", ...)``
@@ -30,9 +30,6 @@ NTP_EPOCH_S = 1_704_067_200
 #: How long a device thread may take to finish after its world closed.
 THREAD_EXIT_GRACE_S = 2.0
 
-#: Roles in the names the runtime gives device threads: "<device>:main" (boot.py, main.py),
-#: "<device>:IRQs" (callbacks, Timer.Alarm), "<device>:thread" (_thread.start_new_thread).
-_THREAD_ROLES = ("main", "IRQs", "thread")
 
 
 def seed_for(nodeid):
@@ -61,6 +58,12 @@ def make_emu_world(request):
 
     for world in worlds:
         world.close()
+    open_sockets = {f"{world_index}/{name}": dev.stack.open_sockets
+                    for world_index, world in enumerate(worlds) for name, dev in world.devices.items()
+                    if dev.stack.open_sockets}
+    if open_sockets:
+        pytest.fail(f"usocket-emu: sockets still open after the world closed: {open_sockets} "
+                    f"(the test keeps a reference to a device socket?)", pytrace=False)
     leftover = _device_threads_alive(worlds, threads_before)
     if leftover:
         names = ", ".join(sorted(t.name for t in leftover))
@@ -82,8 +85,10 @@ def emu_world(make_emu_world):
 
 def _device_threads_alive(worlds, threads_before):
     """The threads the worlds' devices started that are still alive after a grace period."""
-    names = {f"{name}:{role}" for world in worlds for name in world.devices for role in _THREAD_ROLES}
-    candidates = [t for t in threading.enumerate() if t not in threads_before and t.name in names]
+    # The runtime names every device thread "<device>:<role>" (main, IRQs, thread, WDT...).
+    prefixes = tuple(f"{name}:" for world in worlds for name in world.devices)
+    candidates = [t for t in threading.enumerate()
+                  if t not in threads_before and prefixes and t.name.startswith(prefixes)]
     deadline = time.monotonic() + THREAD_EXIT_GRACE_S
     for thread in candidates:
         thread.join(max(deadline - time.monotonic(), 0.0))

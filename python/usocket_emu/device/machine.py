@@ -168,7 +168,7 @@ def build(dev):
         by the timer (RTC_WAKE) or by a pin armed with pin_sleep_wakeup() (PIN_WAKE)."""
         _check_count("deepsleep", args, 1)
         if args:
-            delay_us = max(check_int(args[0]), 0) * 1000
+            delay_us = max(int32(args[0]), 0) * 1000
             dev.rtc_slow["machine_expected_wakeup_us"] = dev.now_us() + delay_us
         else:
             delay_us = None
@@ -190,7 +190,7 @@ def build(dev):
         _check_count("sleep", args, 2)
         deadline = None
         if args:
-            delay_us = max(check_int(args[0]), 0) * 1000
+            delay_us = max(int32(args[0]), 0) * 1000
             deadline = dev.now_us() + delay_us
             dev.rtc_slow["machine_expected_wakeup_us"] = deadline
         else:
@@ -539,7 +539,8 @@ def build(dev):
             self._arg = self if arg is None else arg
             if self._handle is not None:
                 self._disarm()
-            if sum(1 for a in armed if a._active()) >= ALARM_HEAP_MAX_ELEMENTS:
+            armed.difference_update([a for a in armed if not a._active()])  # fired one-shots
+            if len(armed) >= ALARM_HEAP_MAX_ELEMENTS:
                 raise MemoryError(f"maximum number of {ALARM_HEAP_MAX_ELEMENTS} alarms already reached")
             if handler is not None:
                 interval = self._interval_us

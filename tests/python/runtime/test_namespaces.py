@@ -101,5 +101,5 @@ def test_boot_py_runs_before_main_py_in_the_same_device(tmp_path):
     with World(seed=1) as world:
         dev = world.add_device("d", flash)
         world.run()
-        # boot.py and main.py are separate __main__ modules on the device too
-        assert dev.output == "boot\nmain False\n"
+        # pyexec runs boot.py and main.py in the same __main__ globals
+        assert dev.output == "boot\nmain True\n"

@@ -128,6 +128,31 @@ def test_a_device_thread_left_alive_fails_the_test(tmp_path):
     assert "device thread(s) still alive" in done.stdout and "stuck:thread" in done.stdout
 
 
+def test_a_device_socket_left_open_fails_the_test(tmp_path):
+    done = run_inner_pytest(tmp_path, """
+        KEPT = []
+
+        def test_keeps_a_socket(emu_world):
+            dev = emu_world.add_device("d", script="import usocket\\nS = usocket.socket()\\n")
+            emu_world.run()
+            KEPT.append(dev.modules["__main__"].S)  # outlives the world
+    """)
+    assert done.returncode == 1
+    assert "sockets still open after the world closed" in done.stdout and "0/d" in done.stdout
+
+
+def test_a_watchdog_thread_counts_as_a_device_thread(tmp_path):
+    done = run_inner_pytest(tmp_path, """
+        import threading
+
+        def test_leaks(emu_world):
+            emu_world.add_device("w", script="x = 1")
+            emu_world.run()
+            threading.Thread(target=threading.Event().wait, name="w:WDT", daemon=True).start()
+    """)
+    assert done.returncode == 1 and "w:WDT" in done.stdout
+
+
 def test_the_plugin_is_registered_by_entry_point():
     from importlib.metadata import entry_points
 
