@@ -74,7 +74,7 @@ class Device:
         self.rng = random.Random(f"usocket-emu/{world.seed}/{name}")
         self.console = Console(name, world._printer)
         self.stdout = self.console
-        self.threads = ThreadSet(self.core, self.device_id)
+        self.threads = ThreadSet(self.core, self.device_id, self.strict_firmware)
         self.exit_exception = None  # the first exception that ended boot.py or main.py
         self.boots = 0
         self.reboots = 0

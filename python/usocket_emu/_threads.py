@@ -10,7 +10,7 @@ import ctypes
 import threading
 
 from . import _core
-from ._errors import DeviceHalt
+from ._errors import DeviceHalt, use_strict_firmware_errors
 
 __all__ = ["ThreadSet"]
 
@@ -28,9 +28,10 @@ def _clear_pending(ident):
 class ThreadSet:
     """The threads of one device, and which of them run device code now."""
 
-    def __init__(self, core_world, device_id):
+    def __init__(self, core_world, device_id, strict_firmware=False):
         self._core = core_world
         self._device_id = device_id
+        self._strict_firmware = strict_firmware
         self._lock = threading.Lock()
         self._threads = set()
         self._in_device_code = set()  # idents
@@ -56,13 +57,9 @@ class ThreadSet:
             raise
         return thread
 
-    def adopt_current(self):
-        """Counts the calling (already attached) thread among the device's threads."""
-        with self._lock:
-            self._threads.add(threading.current_thread())
-
     def _main(self, body, gate):
         self._core.attach_thread(self._device_id)
+        use_strict_firmware_errors(self._strict_firmware)
         try:
             gate.take()
             body()

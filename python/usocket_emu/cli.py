@@ -161,7 +161,7 @@ def _parsers():
                              f"default {DEFAULT_REGION}); LoRa boards only ({', '.join(LORA_BOARDS)})")
     device.add_argument("--strict-firmware", action="store_true", default=_UNSET,
                         help="reproduce firmware 1.20.2 exactly, gaps included (no 'with' on "
-                             "sockets, no readall(), at most 10 sockets)")
+                             "sockets, no readall(), no OSError.errno, at most 10 sockets)")
     world = run.add_argument_group("the world")
     world.add_argument("--time", choices=_scenario.TIME_MODES, default=_UNSET,
                        help="real: emulated time follows the wall clock (default); virtual: it "

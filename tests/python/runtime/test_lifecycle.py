@@ -228,3 +228,22 @@ def test_device_io_open_is_the_flash_open():
         print(b.read(), uio.StringIO('x').getvalue())
     """)
     assert out == "on the flash True\noutside 19\nb'ab' x\n"
+
+
+def test_oserror_errno_exists_only_outside_the_strict_profile():
+    script = """
+        import usocket
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+        s.close()
+        try:
+            s.send(b'x')
+        except OSError as e:
+            print(e.args, hasattr(e, 'errno'))
+            ERR = e
+    """
+    for strict, has_errno in ((False, True), (True, False)):
+        with World(seed=1) as world:
+            dev = world.add_device("d", script=textwrap.dedent(script), strict_firmware=strict)
+            world.run()
+            assert dev.output == f"(9,) {has_errno}\n"
+            assert dev.modules["__main__"].ERR.errno == 9  # host code always sees it
