@@ -13,7 +13,6 @@ import importlib
 import os
 import types
 
-from . import _source
 from . import device as device_modules
 
 __all__ = ["DeviceImporter"]

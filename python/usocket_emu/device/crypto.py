@@ -22,7 +22,8 @@ import types
 from .. import _core
 from . import gc as _gc
 from ._args import int32
-from .ubinascii import read_buffer, text_of
+from ._args import read_buffer
+from .ubinascii import text_of
 
 __all__ = ["build", "MODE_ECB", "MODE_CBC", "MODE_CFB", "MODE_CTR", "SEGMENT_8", "SEGMENT_128"]
 

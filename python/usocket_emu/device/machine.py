@@ -23,7 +23,7 @@ from .._device import (
     WDT_RESET,
 )
 from .._errors import OSError  # noqa: A004 - the device's OSError
-from ._args import check_int, int32
+from ._args import check_int, get_str, int32, read_buffer
 
 # --- firmware figures ------------------------------------------------------------------------
 
@@ -113,22 +113,6 @@ def _to_float(value, what="float"):
     if isinstance(value, (int, float)):
         return float(value)
     raise TypeError(f"can't convert {type(value).__name__} to {what}")
-
-
-def _buffer(value):
-    """The bytes of a buffer-protocol object (str counts, as on MicroPython)."""
-    if isinstance(value, str):
-        return value.encode()
-    try:
-        return bytes(memoryview(value))
-    except TypeError:
-        raise TypeError("object with buffer protocol required") from None
-
-
-def _str_arg(value):
-    if not isinstance(value, str):
-        raise TypeError(f"can't convert '{type(value).__name__}' object to str implicitly")
-    return value
 
 
 def _days_from_civil(year, month, day):
@@ -661,9 +645,9 @@ def build(dev):
             ntp["generation"] += 1
             if server is None:
                 return
-            _str_arg(server)
+            get_str(server)
             if backup_server is not None:
-                _str_arg(backup_server)
+                get_str(backup_server)
             generation = ntp["generation"]
 
             def sntp():
@@ -683,7 +667,7 @@ def build(dev):
                 return bytes(dev.state.rtc_memory)
             if len(args) > 1:
                 raise TypeError(f"function expected at most 2 arguments, got {len(args) + 1}")
-            data = _buffer(args[0])
+            data = read_buffer(args[0])
             if len(data) > RTC_MEMORY_MAX:
                 raise ValueError("buffer too long")
             dev.state.rtc_memory = data

@@ -18,7 +18,7 @@ import hashlib
 import types
 
 from .._errors import OSError
-from ._args import check_int
+from ._args import attrtuple, check_int, get_str
 
 # modwlan.c class constants, with ESP-IDF 3.3's values (esp_wifi_types.h, antenna.h)
 STA, AP, STA_AP = 1, 2, 3                      # wifi_mode_t
@@ -61,32 +61,8 @@ NOT_POSSIBLE = "the requested operation is not possible"
 NOT_AVAILABLE = "resource not available"
 
 
-def _attrtuple(name, fields):
-    """A tuple subclass with attribute names, as mp_obj_new_attrtuple makes."""
-    def prop(i):
-        return property(lambda self: self[i])
-    namespace = {"__slots__": (), "_fields": fields}
-    namespace.update({f: prop(i) for i, f in enumerate(fields)})
-
-    def __repr__(self):
-        return "(" + ", ".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
-    namespace["__repr__"] = __repr__
-    cls = type(name, (tuple,), namespace)
-    cls.__module__ = "network"
-    return cls
-
-
-ScanInfo = _attrtuple("ScanInfo", ("ssid", "bssid", "sec", "channel", "rssi"))
-MacInfo = _attrtuple("MacInfo", ("sta_mac", "ap_mac"))
-
-
-def _str(value):
-    """mp_obj_str_get_str."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    raise TypeError(f"can't convert '{type(value).__name__}' object to str implicitly")
+ScanInfo = attrtuple("ScanInfo", ("ssid", "bssid", "sec", "channel", "rssi"), "network")
+MacInfo = attrtuple("MacInfo", ("sta_mac", "ap_mac"), "network")
 
 
 def _fixed(value, n):
@@ -100,7 +76,7 @@ def _fixed(value, n):
 
 def _ipv4(value):
     """netutils_parse_ipv4_addr: a dotted quad string."""
-    text = _str(value)
+    text = get_str(value)
     parts = text.split(".")
     if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
         raise ValueError("invalid arguments")
@@ -223,13 +199,13 @@ def build(dev):
             if not STA <= mode <= STA_AP:
                 raise ValueError(INVALID_ARGS)
             if ssid is not None:
-                ssid = _str(ssid)
+                ssid = get_str(ssid)
                 if len(ssid.encode()) > SSID_LEN_MAX:
                     raise ValueError(INVALID_ARGS)
             sec, key = OPEN, None
             if auth is not None:
                 sec, key = _fixed(auth, 2)
-                sec, key = check_int(sec), _str(key)
+                sec, key = check_int(sec), get_str(key)
                 if not 8 <= len(key.encode()) <= 32:
                     raise ValueError("invalid key length")
             channel = check_int(channel)
@@ -280,7 +256,7 @@ def build(dev):
             hostname, channel): joins the emulated network at once."""
             if self._mode == AP:
                 raise OSError(NOT_POSSIBLE)
-            ssid = _str(ssid)
+            ssid = get_str(ssid)
             if len(ssid.encode()) > SSID_LEN_MAX:
                 raise ValueError(INVALID_ARGS)
             sec, key, user = None, None, None
@@ -296,13 +272,13 @@ def build(dev):
                         sec = check_int(auth[0])
                         if sec == WPA2_ENT:
                             raise ValueError("invalid authentication tuple")
-                    key = _str(auth[1])
+                    key = get_str(auth[1])
                 elif len(auth) == 3:
                     sec = check_int(auth[0])
                     if sec != WPA2_ENT:
                         raise ValueError("invalid authentication tuple")
-                    user = None if auth[1] is None else _str(auth[1])
-                    key = None if auth[2] is None else _str(auth[2])
+                    user = None if auth[1] is None else get_str(auth[1])
+                    key = None if auth[2] is None else get_str(auth[2])
                 else:
                     raise ValueError("invalid authentication tuple")
             if bssid is not None:
@@ -311,9 +287,9 @@ def build(dev):
                 check_int(timeout)
             for path in (ca_certs, keyfile, certfile, identity):
                 if path is not None:
-                    _str(path)
+                    get_str(path)
             if hostname is not None:
-                hostname = _str(hostname)
+                hostname = get_str(hostname)
                 if not 0 < len(hostname.encode()) <= HOSTNAME_MAX:
                     raise ValueError(INVALID_ARGS)
             if sec == WPA2_ENT:
@@ -359,7 +335,7 @@ def build(dev):
             if isinstance(config, tuple):
                 self._static[interface] = tuple(_ipv4(v) for v in _fixed(config, 4))
                 return None
-            if _str(config) not in ("dhcp", "auto"):
+            if get_str(config) not in ("dhcp", "auto"):
                 raise ValueError(INVALID_ARGS)
             self._static[interface] = None
             return None
@@ -394,7 +370,7 @@ def build(dev):
                 if self._mode == AP:
                     return self._ap_ssid if ap_up else None
                 return (self._connected_ssid, self._ap_ssid if ap_up else None)
-            ssid = _str(ssid)
+            ssid = get_str(ssid)
             if len(ssid.encode()) > SSID_LEN_MAX:
                 raise ValueError(INVALID_ARGS)
             self._ap_ssid = ssid
@@ -410,13 +386,13 @@ def build(dev):
                 self._auth, self._key = OPEN, ""
             else:
                 sec, key = _fixed(auth, 2)
-                self._auth, self._key = check_int(sec), _str(key)
+                self._auth, self._key = check_int(sec), get_str(key)
             return None
 
         def hostname(self, hostname=None):
             if hostname is None:
                 return self._hostname
-            hostname = _str(hostname)
+            hostname = get_str(hostname)
             if not 0 < len(hostname.encode()) <= HOSTNAME_MAX:
                 raise ValueError(INVALID_ARGS)
             self._hostname = hostname
@@ -490,7 +466,7 @@ def build(dev):
                 names.append(boot_ssid)
             found = []
             for name in names:
-                if ssid is not None and _str(ssid) != name:
+                if ssid is not None and get_str(ssid) != name:
                     continue
                 sec = self._auth if name == self._connected_ssid else WPA2
                 found.append(ScanInfo((name, _bssid_of(name), sec, DEFAULT_AP_CHANNEL, SCAN_RSSI)))
@@ -526,7 +502,7 @@ def build(dev):
         def init(self, *, login=None, timeout=None):
             user, password = SERVERS_DEF_USER, SERVERS_DEF_PASS
             if login is not None:
-                user, password = (_str(v) for v in _fixed(login, 2))
+                user, password = (get_str(v) for v in _fixed(login, 2))
             timeout_s = SERVERS_DEF_TIMEOUT_MS // 1000 if timeout is None else check_int(timeout)
             _set_timeout(timeout_s)
             servers.update(user=user, password=password, running=True)

@@ -14,7 +14,7 @@ Pybytes-variant functions (pybytes_*).
 import types
 
 from .._errors import OSError
-from ._args import check_int
+from ._args import check_int, get_str
 
 #: The PY_NVM namespace's key limit: NVS_KEY_NAME_MAX_SIZE 16 with the NUL (ESP-IDF nvs.h).
 NVS_KEY_MAX = 15
@@ -61,15 +61,6 @@ def setting(dev, name):
     return dev.state.settings.get(name, SETTING_DEFAULTS[name])
 
 
-def _key(key):
-    """mp_obj_str_get_str: str or bytes."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, (bytes, bytearray)):
-        return bytes(key).decode("utf-8", "replace")
-    raise TypeError(f"can't convert '{type(key).__name__}' object to str implicitly")
-
-
 def _entries(value):
     if isinstance(value, int):
         return 1
@@ -106,7 +97,7 @@ def build(dev):
 
     def nvs_set(key, value):
         """nvs_set(key, value): value an int (kept as unsigned 32-bit) or str/bytes."""
-        name = _key(key)
+        name = get_str(key)
         if isinstance(value, (str, bytes)):
             data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
             data = data.split(b"\0", 1)[0]  # nvs_set_str takes a C string
@@ -129,7 +120,7 @@ def build(dev):
         """nvs_get(key[, default]): the int or str stored, else default or ValueError."""
         if len(default) > 1:
             raise TypeError(f"function expected at most 2 arguments, got {1 + len(default)}")
-        name = _key(key)
+        name = get_str(key)
         if name in nvs:
             value = nvs[name]
             return value if isinstance(value, int) else value.decode("utf-8", "replace")
@@ -138,7 +129,7 @@ def build(dev):
         raise ValueError("No matching object for the provided key")
 
     def nvs_erase(key):
-        name = _key(key)
+        name = get_str(key)
         if name not in nvs:
             raise KeyError("key not found")
         del nvs[name]

@@ -8,28 +8,14 @@ MicroPython includes ``str`` (its UTF-8 bytes).
 import binascii as _host_binascii
 import types
 
+from ._args import read_buffer
+
 __all__ = ["build", "device_function", "read_buffer", "text_of"]
 
 #: MicroPython's base64 alphabet: value of each character, other characters are skipped.
 _SEXTETS = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _HEX_DIGITS = b"0123456789abcdef"
 _HEX_ANY_CASE = frozenset(b"0123456789abcdefABCDEF")
-
-
-def read_buffer(obj):
-    """mp_get_buffer_raise(obj, MP_BUFFER_READ): the bytes of a buffer or of a str's UTF-8.
-
-    Shared by the device modules that take data (ubinascii, ustruct, uhashlib, crypto).
-    """
-    if isinstance(obj, str):
-        return obj.encode("utf-8", "surrogateescape")
-    if isinstance(obj, bytes):
-        return obj
-    try:
-        with memoryview(obj) as view:
-            return view.tobytes()
-    except TypeError:
-        raise TypeError("object with buffer protocol required") from None
 
 
 def text_of(obj):

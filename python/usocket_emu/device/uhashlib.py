@@ -21,7 +21,7 @@ import hashlib as _host_hashlib
 import types
 import weakref
 
-from .ubinascii import read_buffer
+from ._args import read_buffer
 
 __all__ = ["build"]
 

@@ -19,7 +19,7 @@ import types
 import weakref
 
 from .._errors import OSError
-from ._args import check_int
+from ._args import attrtuple, check_int, read_buffer
 
 # newlib sys/errno.h numbers (firmware 1.20 uses newlib's, spec §1.1)
 EPERM, ENOENT, EIO, EBADF, EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, ENOSPC, ENOTEMPTY = (
@@ -53,22 +53,6 @@ LFS_NAME_MAX = 255
 ALLOC_PATH_MAX = 128
 
 
-class _UnameResult(tuple):
-    """os.uname(): an attrtuple (a tuple whose items also have names)."""
-
-    __slots__ = ()
-    _fields = ()
-
-    def __getattr__(self, name):
-        try:
-            return self[self._fields.index(name)]
-        except ValueError:
-            raise AttributeError(f"'tuple' object has no attribute '{name}'") from None
-
-    def __repr__(self):
-        return "(" + ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self)) + ")"
-
-
 def uname_for(board, lora, sigfox):
     """The uname() attrtuple of a board (moduos.c field order)."""
     fields = ["sysname", "nodename", "release", "version", "machine"]
@@ -79,9 +63,7 @@ def uname_for(board, lora, sigfox):
     if sigfox:
         fields.append("sigfox")
         values.append(SIGFOX_VERSION)
-    cls = type("uname_result", (_UnameResult,), {"__slots__": (), "_fields": tuple(fields)})
-    cls.__module__ = "uos"
-    return cls(values)
+    return attrtuple("uname_result", fields, "uos")(values)
 
 
 def _path_str(path):
@@ -91,16 +73,6 @@ def _path_str(path):
     if isinstance(path, (bytes, bytearray)):
         return bytes(path).decode("utf-8", "surrogateescape"), True
     raise TypeError(f"can't convert '{type(path).__name__}' object to str implicitly")
-
-
-def _buffer(data):
-    """What a MicroPython stream write accepts: anything with the buffer protocol, str too."""
-    if isinstance(data, str):
-        return data.encode("utf-8")
-    try:
-        return bytes(memoryview(data))
-    except TypeError:
-        raise TypeError("object with buffer protocol required") from None
 
 
 def _device_error(exc):
@@ -207,7 +179,7 @@ class _File:
 
     def write(self, data):
         self._check(writable=True)
-        payload = _buffer(data)
+        payload = read_buffer(data)
         if self._append:
             os.lseek(self._fd, 0, os.SEEK_END)  # LFS_O_APPEND: every write goes to the end
         written = 0

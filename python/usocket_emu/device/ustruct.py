@@ -25,7 +25,8 @@ import types
 
 from . import gc as _gc
 from ._args import check_int
-from .ubinascii import read_buffer, text_of
+from ._args import read_buffer
+from .ubinascii import text_of
 
 __all__ = ["build"]
 
