@@ -38,6 +38,7 @@ What a factory may use of ``dev`` (a ``usocket_emu._device.Device``):
 """
 
 import importlib
+import types
 
 #: Built-in modules of firmware 1.20.2, by the name they are built under.
 BUILTINS = (
@@ -83,4 +84,26 @@ ALIASES = {"ucrypto": "crypto", "umachine": "machine"}
 
 def build(name, dev):
     """Builds device module ``name`` (one of BUILTINS) for ``dev``."""
-    return importlib.import_module(f"{__name__}.{name}").build(dev)
+    module = importlib.import_module(f"{__name__}.{name}").build(dev)
+    _device_qualnames(module)
+    return module
+
+
+def _device_qualnames(module):
+    """Functions and classes made inside a factory are named ``build.<locals>.freq``; CPython
+    puts that name in argument errors. Device code sees ``freq()`` / ``Pin.value()``."""
+    for value in list(vars(module).values()):
+        _rename(value, getattr(value, "__name__", ""), set())
+
+
+def _rename(value, qualname, seen):
+    function = getattr(value, "__func__", value)  # staticmethod, classmethod
+    if isinstance(function, types.FunctionType):
+        if "<locals>" in function.__qualname__:
+            function.__qualname__ = qualname
+    elif isinstance(value, type) and value.__module__ != "builtins" and id(value) not in seen:
+        seen.add(id(value))
+        if "<locals>" in value.__qualname__:
+            value.__qualname__ = qualname
+        for attr, member in vars(value).items():
+            _rename(member, f"{value.__qualname__}.{attr}", seen)

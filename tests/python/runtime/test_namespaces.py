@@ -103,3 +103,21 @@ def test_boot_py_runs_before_main_py_in_the_same_device(tmp_path):
         world.run()
         # pyexec runs boot.py and main.py in the same __main__ globals
         assert dev.output == "boot\nmain True\n"
+
+
+def test_device_functions_do_not_show_the_emulators_factory_in_their_names():
+    from usocket_emu.device import BUILTINS
+
+    with World(seed=1) as world:
+        dev = world.add_device("d", script="".join(f"import {name}\n" for name in BUILTINS) + "import uio\n")
+        world.run()
+        assert not dev.died, dev.output
+        leaks = []
+        for module in dev.importer.built_modules():
+            for name, value in vars(module).items():
+                members = vars(value).items() if isinstance(value, type) else [(name, value)]
+                for member_name, member in members:
+                    qualname = getattr(getattr(member, "__func__", member), "__qualname__", "")
+                    if "<locals>" in qualname:
+                        leaks.append(f"{module.__name__}.{member_name}: {qualname}")
+        assert leaks == []
