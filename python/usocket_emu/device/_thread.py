@@ -3,7 +3,9 @@ are emulator waits, so a thread blocked on a lock lets virtual time run."""
 
 import types
 
-from ._args import check_int
+from ._args import check_int, int32
+
+_NO_KWARGS = object()
 
 
 def build(dev):
@@ -14,8 +16,9 @@ def build(dev):
 
         __slots__ = ("_box",)
 
-        def __init__(self):
-            self._box = dev.new_lock()
+        def __new__(cls, *args, **kwargs):
+            # mp_type_thread_lock has no make_new: only allocate_lock() makes locks
+            raise TypeError("cannot create 'lock' instances")
 
         def acquire(self, waitflag=1, timeout=-1):
             if not check_int(waitflag):
@@ -27,7 +30,8 @@ def build(dev):
 
         def release(self):
             if not self._box.post(1):
-                raise RuntimeError("lock not acquired")
+                # modthread.c: mp_raise_msg(&mp_type_RuntimeError, NULL), no message
+                raise RuntimeError
 
         def locked(self):
             return len(self._box) == 0
@@ -35,21 +39,26 @@ def build(dev):
         def __enter__(self):
             return self.acquire()
 
-        def __exit__(self, *exc):
+        def __exit__(self, exc_type, exc, tb):
             self.release()
 
     LockType.__name__ = LockType.__qualname__ = "lock"
 
-    def start_new_thread(function, args, kwargs=None):
-        """start_new_thread(function, args_tuple[, kwargs_dict]) -> thread id."""
+    def start_new_thread(function, args, kwargs=_NO_KWARGS):
+        """start_new_thread(function, args_tuple[, kwargs_dict]) -> None."""
         if not isinstance(args, (tuple, list)):
-            raise TypeError("expecting a tuple or list for args")
-        if kwargs is not None and not isinstance(kwargs, dict):
+            # mp_obj_get_array (py/obj.c)
+            raise TypeError(f"object '{type(args).__name__}' isn't a tuple or list")
+        if kwargs is not _NO_KWARGS and type(kwargs) is not dict:
+            # modthread.c: mp_obj_get_type(args[2]) != &mp_type_dict (None too, subclasses too)
             raise TypeError("expecting a dict for keyword args")
-        return dev.start_thread(function, tuple(args), dict(kwargs or {}))
+        dev.start_thread(function, tuple(args), dict({} if kwargs is _NO_KWARGS else kwargs))
+        # modthread.c mod_thread_start_new_thread returns mp_const_none, not an id
 
     def allocate_lock():
-        return LockType()
+        lock = object.__new__(LockType)
+        lock._box = dev.new_lock()
+        return lock
 
     def get_ident():
         import threading
@@ -57,11 +66,14 @@ def build(dev):
 
     stack_size_bytes = [0]
 
-    def stack_size(size=None):
-        """stack_size([n]) -> the previous size (0: the default)."""
+    def stack_size(*size):
+        """stack_size([n]) -> the previous size (0: the default); stack_size() resets it to 0."""
+        if len(size) > 1:
+            raise TypeError(f"function expected at most 1 arguments, got {len(size)}")
         previous = stack_size_bytes[0]
-        if size is not None:
-            stack_size_bytes[0] = check_int(size)
+        # modthread.c: no argument sets thread_stack_size = 0; else the size_t of
+        # mp_obj_get_int(n), returned next time by mp_obj_new_int_from_uint
+        stack_size_bytes[0] = int32(size[0]) % (1 << 32) if size else 0
         return previous
 
     def exit():  # noqa: A001
