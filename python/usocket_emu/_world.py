@@ -117,11 +117,10 @@ class World:
         self._closed = True
         self._core.halt()
         for device in self.devices.values():
-            threads = device.threads.others()
-            for thread in threads:
-                device.threads.interrupt(thread)
-            for thread in threads:
-                thread.join(5.0)
+            # Their waits are halted already: most threads unwind by themselves. Only those
+            # still computing after a grace period get DeviceHalt raised asynchronously (an
+            # asynchronous exception may land anywhere, a gc callback included).
+            device.threads.stop_others()
             device.state.save()
             device.discard_namespace()
         gc.collect()  # what device code left in cycles (sockets among it) goes now
