@@ -518,8 +518,13 @@ run_status world::run(std::optional<time_us> until_us, const std::function<bool(
             return finish(run_status::halted);
         }
         if (!real && s.active == 0 && s.outside > 0 && !s.advancing && s.paced_limit_locked() >= s.limit_us) {
-            s.sched.advance_to(s.limit_us);  // paced by a wait on real I/O, up to the limit
-            return finish(run_status::until_reached);
+            // Paced by a wait on real I/O up to the limit; what is due by then runs first.
+            const auto next = s.sched.next_time();
+            if (!next || *next > s.limit_us) {
+                s.sched.advance_to(s.limit_us);
+                return finish(run_status::until_reached);
+            }
+            continue;
         }
         if (s.active == 0 && s.outside == 0 && !s.advancing) {
             const auto next = s.sched.next_time();

@@ -114,7 +114,7 @@ def build(dev):
                 entry[1] = eventmask  # poll_map_add(..., or_flags=false) replaces the mask
 
         def unregister(self, obj):
-            self._entries.pop(id(obj), None)  # "TODO raise KeyError": silently ignored
+            self._entries.pop(id(obj), None)  # moduselect.c ignores an unknown object
 
         def modify(self, obj, eventmask):
             entry = self._entries.get(id(obj))

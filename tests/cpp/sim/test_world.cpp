@@ -427,6 +427,8 @@ TEST_CASE("world: a thread waiting outside the world paces virtual time at the w
     std::promise<void> io_done;
     recorder<time_us> sleeper_woke;
     std::atomic<wall::rep> sleep_wall_ms{0};
+    // Pacing counts from when the first thread began to wait outside, which is after this.
+    const auto start = wall::now();
     device_threads threads(w);
     threads.spawn(io, [&] {
         hook(true);   // blocks on "real I/O": the other device's wait ends it
@@ -435,7 +437,6 @@ TEST_CASE("world: a thread waiting outside the world paces virtual time at the w
         hook(false);  // a second end is ignored
     });
     threads.spawn(sleeper, [&] {
-        const auto start = wall::now();
         for (int i = 0; i < 3; ++i) {
             if (w.sleep_for(20'000) != wait_status::ready) {
                 return;
