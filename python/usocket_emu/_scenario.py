@@ -28,7 +28,7 @@ else:  # pragma: no cover - Python 3.9 and 3.10
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "DEFAULT_REGION", "KEY_SIZES", "LORA_BOARDS", "LORA_REGIONS",
     "DeviceSpec", "Scenario", "ScenarioError", "WorldSpec", "canonical_board", "check_region",
-    "device_name", "load_scenario", "parse_scenario", "unique_name",
+    "device_name", "load_scenario", "parse_scenario", "target_problem", "unique_name",
 ]
 
 #: Boards the emulator models (spec §0), in the spelling os.uname() uses.
@@ -89,6 +89,16 @@ def check_region(board, region):
         raise ValueError(f"region {region} exists only on the {' and '.join(LORA_REGIONS[region])}, "
                          f"not on the {board}")
     return region
+
+
+def target_problem(target):
+    """Why ``target`` cannot be a device (a script file, or a /flash folder with boot.py or
+    main.py), or None if it can."""
+    if not os.path.exists(target):
+        return f"no such file or folder: {target}"
+    if os.path.isdir(target) and not any(os.path.isfile(os.path.join(target, s)) for s in ("boot.py", "main.py")):
+        return f"folder {target} has neither boot.py nor main.py"
+    return None
 
 
 def device_name(target):
@@ -232,12 +242,9 @@ def _parse_device(t, index, defaults, names, reserved):
     script = t.string("script")
     if (target is None) == (script is None):
         t.fail(None, "needs exactly one of 'target' (a script file or a /flash folder) or 'script' (source text)")
-    if target is not None:
-        if not os.path.exists(target):
-            t.fail("target", f"no such file or folder: {target}")
-        if os.path.isdir(target) and not any(
-                os.path.isfile(os.path.join(target, s)) for s in ("boot.py", "main.py")):
-            t.fail("target", f"folder {target} has neither boot.py nor main.py")
+    problem = None if target is None else target_problem(target)
+    if problem:
+        t.fail("target", problem)
     if name is None:
         if target is None:
             t.fail("name", "is required for a device given as 'script'")

@@ -197,11 +197,10 @@ def _plan(args):
     strict = _given(args.strict_firmware, False)
     kinds = []
     for target in args.targets:
-        if not os.path.exists(target):
-            raise UsageError(f"no such file or folder: {target}")
+        problem = _scenario.target_problem(target)
+        if problem:
+            raise UsageError(problem)
         if os.path.isdir(target):
-            if not any(os.path.isfile(os.path.join(target, s)) for s in ("boot.py", "main.py")):
-                raise UsageError(f"folder {target} has neither boot.py nor main.py")
             kinds.append("folder")
         elif target.lower().endswith(".toml"):
             kinds.append("scenario")

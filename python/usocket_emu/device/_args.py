@@ -1,6 +1,6 @@
 """Argument checks shared by device modules, with MicroPython's messages."""
 
-__all__ = ["MAX_WAIT_US", "attrtuple", "check_int", "check_wait_us", "get_str", "int32", "read_buffer"]
+__all__ = ["MAX_WAIT_US", "attrtuple", "check_at_most", "check_int", "check_wait_us", "get_str", "int32", "read_buffer"]
 
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -14,6 +14,12 @@ def check_wait_us(duration_us):
     if duration_us > MAX_WAIT_US:
         raise OverflowError("overflow converting long int to machine word")
     return max(int(duration_us), 0)
+
+
+def check_at_most(args, most):
+    """mp_arg_check_num for a function of 0..most positional arguments."""
+    if len(args) > most:
+        raise TypeError(f"function expected at most {most} arguments, got {len(args)}")
 
 
 def check_int(value):

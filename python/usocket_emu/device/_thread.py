@@ -3,7 +3,7 @@ are emulator waits, so a thread blocked on a lock lets virtual time run."""
 
 import types
 
-from ._args import check_int, int32
+from ._args import check_at_most, check_int, int32
 
 _NO_KWARGS = object()
 
@@ -68,8 +68,7 @@ def build(dev):
 
     def stack_size(*size):
         """stack_size([n]) -> the previous size (0: the default); stack_size() resets it to 0."""
-        if len(size) > 1:
-            raise TypeError(f"function expected at most 1 arguments, got {len(size)}")
+        check_at_most(size, 1)
         previous = stack_size_bytes[0]
         # modthread.c: no argument sets thread_stack_size = 0; else the size_t of
         # mp_obj_get_int(n), returned next time by mp_obj_new_int_from_uint

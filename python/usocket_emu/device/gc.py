@@ -8,7 +8,7 @@ they stay at their after-boot values.
 import gc as _host_gc
 import types
 
-from ._args import int32
+from ._args import check_at_most, int32
 
 __all__ = ["build", "heap_total_bytes", "BOOT_ALLOCATED_BYTES"]
 
@@ -76,8 +76,7 @@ def build(dev):
     def threshold(*amount):
         """threshold([amount]): get or set the allocation threshold; kept in 16-byte blocks,
         so it reads back rounded down; negative disables it (-1)."""
-        if len(amount) > 1:
-            raise TypeError(f"function expected at most 1 arguments, got {len(amount)}")
+        check_at_most(amount, 1)
         if not amount:
             blocks = state["threshold_blocks"]
             return -1 if blocks is None else blocks * _BYTES_PER_BLOCK

@@ -23,7 +23,7 @@ from .._device import (
     WDT_RESET,
 )
 from .._errors import OSError  # noqa: A004 - the device's OSError
-from ._args import check_int, get_str, int32, read_buffer
+from ._args import check_at_most, check_int, get_str, int32, read_buffer
 
 # --- firmware figures ------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ def build(dev):
     def deepsleep(*args):
         """deepsleep([ms]): never returns; the device boots again with DEEPSLEEP_RESET, woken
         by the timer (RTC_WAKE) or by a pin armed with pin_sleep_wakeup() (PIN_WAKE)."""
-        _check_count("deepsleep", args, 1)
+        check_at_most(args, 1)
         if args:
             delay_us = max(int32(args[0]), 0) * 1000
             dev.rtc_slow["machine_expected_wakeup_us"] = dev.now_us() + delay_us
@@ -171,7 +171,7 @@ def build(dev):
     def sleep(*args):
         """sleep([ms[, resume_peripherals]]): light sleep, an emulator wait that the timer or
         a pin armed with pin_sleep_wakeup() ends; without ms only a pin ends it."""
-        _check_count("sleep", args, 2)
+        check_at_most(args, 2)
         deadline = None
         if args:
             delay_us = max(int32(args[0]), 0) * 1000
@@ -267,7 +267,7 @@ def build(dev):
         return 0
 
     def enable_irq(*args):
-        _check_count("enable_irq", args, 1)
+        check_at_most(args, 1)
         if args:
             check_int(args[0])
 
@@ -282,10 +282,6 @@ def build(dev):
 
     def secure_boot():
         return 0
-
-    def _check_count(name, args, most):
-        if len(args) > most:
-            raise TypeError(f"function expected at most {most} arguments, got {len(args)}")
 
     # --- Pin -----------------------------------------------------------------------------------
 
@@ -348,8 +344,7 @@ def build(dev):
         def __call__(self, *args, **kwargs):
             if kwargs:
                 raise TypeError("function doesn't take keyword arguments")
-            if len(args) > 1:
-                raise TypeError(f"function expected at most 1 arguments, got {len(args)}")
+            check_at_most(args, 1)
             return self.value(*args)
 
         def toggle(self):

@@ -14,7 +14,7 @@ Pybytes-variant functions (pybytes_*).
 import types
 
 from .._errors import OSError
-from ._args import check_int, get_str
+from ._args import check_at_most, check_int, get_str
 
 #: The PY_NVM namespace's key limit: NVS_KEY_NAME_MAX_SIZE 16 with the NUL (ESP-IDF nvs.h).
 NVS_KEY_MAX = 15
@@ -75,8 +75,7 @@ def build(dev):
 
     def heartbeat(*args):
         """heartbeat([on]): the heartbeat LED's state, or sets it."""
-        if len(args) > 1:
-            raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+        check_at_most(args, 1)
         if not args:
             return led["heartbeat"]
         led["heartbeat"] = bool(args[0])
@@ -85,8 +84,7 @@ def build(dev):
 
     def rgbled(*args):
         """rgbled([0xRRGGBB]): the LED colour, or sets it; not while the heartbeat runs."""
-        if len(args) > 1:
-            raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+        check_at_most(args, 1)
         if led["heartbeat"]:
             raise OSError("the requested operation is not possible")
         if not args:
@@ -141,8 +139,7 @@ def build(dev):
 
     def _bool_setting(name):
         def accessor(*args):
-            if len(args) > 1:
-                raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+            check_at_most(args, 1)
             if not args:
                 return bool(setting(dev, name))
             settings[name] = bool(args[0])
@@ -154,8 +151,7 @@ def build(dev):
 
     def _str_setting(name):
         def accessor(*args):
-            if len(args) > 1:
-                raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+            check_at_most(args, 1)
             if not args:
                 return setting(dev, name)
             if args[0] is None:
@@ -172,8 +168,7 @@ def build(dev):
 
     def wifi_on_boot(*args):
         """wifi_on_boot([on[, reconfig]]): Wi-Fi at the next boot; reconfig=True applies it now."""
-        if len(args) > 2:
-            raise TypeError(f"function takes at most 2 positional arguments but {len(args)} were given")
+        check_at_most(args, 2)
         if not args:
             return bool(setting(dev, "wifi_on_boot"))
         on = bool(args[0])
@@ -181,7 +176,7 @@ def build(dev):
             settings["wifi_on_boot"] = on
             dev.state.save()
             if len(args) > 1 and args[1]:
-                wlan = dev.importer.import_module("network")._wlan
+                wlan = dev.importer.builtin_module("network")._wlan
                 if on:
                     wlan.boot_setup()
                 else:
@@ -190,8 +185,7 @@ def build(dev):
 
     def wifi_mode_on_boot(*args):
         """wifi_mode_on_boot([mode]): 0 none, 1 STA, 2 AP, 3 STA_AP at the next boot."""
-        if len(args) > 1:
-            raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+        check_at_most(args, 1)
         if not args:
             return setting(dev, "wifi_mode_on_boot")
         mode = check_int(args[0])
@@ -201,8 +195,7 @@ def build(dev):
         return None
 
     def wdt_on_boot_timeout(*args):
-        if len(args) > 1:
-            raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+        check_at_most(args, 1)
         if not args:
             return setting(dev, "wdt_on_boot_timeout")
         timeout_ms = check_int(args[0]) & 0xFFFFFFFF  # a uint32_t in modpycom.c

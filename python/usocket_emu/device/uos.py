@@ -19,7 +19,7 @@ import types
 import weakref
 
 from .._errors import OSError
-from ._args import attrtuple, check_int, read_buffer
+from ._args import attrtuple, check_at_most, check_int, read_buffer
 
 # newlib sys/errno.h numbers (firmware 1.20 uses newlib's, spec §1.1)
 EPERM, ENOENT, EIO, EBADF, EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, ENOSPC, ENOTEMPTY = (
@@ -409,8 +409,7 @@ def build(dev):
 
     def dupterm(*args):
         """dupterm([stream]): the stream the REPL is duplicated on (state only)."""
-        if len(args) > 1:
-            raise TypeError(f"function takes at most 1 positional arguments but {len(args)} were given")
+        check_at_most(args, 1)
         if not args:
             return term[0]
         stream = args[0]

@@ -552,3 +552,16 @@ def test_wdt_on_boot_starts_the_watchdog_before_boot_py():
     boots = [e["t_us"] for e in events if e["event"] == "boot"]
     resets = [(e["t_us"], e["reset_cause"]) for e in events if e["event"] == "reset"]
     assert resets == [(0, 4), (boots[1] + 5_000_000, 2), (boots[2] + 5_000_000, 2)]
+
+
+def test_too_many_arguments_get_micropythons_argcheck_message():
+    _, out, _ = run_script("""
+        import pycom, os
+        for call in (lambda: pycom.heartbeat(True, 1), lambda: pycom.wifi_mode_on_boot(1, 2),
+                     lambda: os.dupterm(None, 1)):
+            try:
+                call()
+            except TypeError as e:
+                print(e.args[0])
+    """)
+    assert lines(out) == ["function expected at most 1 arguments, got 2"] * 3
