@@ -594,6 +594,11 @@ std::vector<std::string> world::logged_lines() const {
     return state_->log_lines;
 }
 
+bool world::logging() const {
+    std::lock_guard<std::mutex> lock(state_->log_mutex);
+    return state_->log_file.is_open() || state_->keep_log;
+}
+
 void world::log(std::string_view event, std::string_view device, const log_fields& fields) {
     const time_us t = now_us();
     std::lock_guard<std::mutex> lock(state_->log_mutex);
@@ -680,6 +685,55 @@ wait_status mailbox::take(std::optional<time_us> deadline_us, std::int64_t& toke
 std::size_t mailbox::size() const {
     std::lock_guard<std::mutex> lock(world_->mutex);
     return waiting_->tokens.size();
+}
+
+// --- signal ----------------------------------------------------------------------------------
+
+signal::signal(world& w) : world_(w.state_), waiting_(std::make_unique<mailbox::waiting>()) {}
+
+signal::~signal() {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    while (!waiting_->waiters.empty()) {
+        const auto p = waiting_->waiters.front();
+        wake_locked(*world_, *p, wait_status::halted);
+    }
+}
+
+std::uint64_t signal::generation() const {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    return generation_;
+}
+
+void signal::notify_all() {
+    std::lock_guard<std::mutex> lock(world_->mutex);
+    ++generation_;
+    while (!waiting_->waiters.empty()) {
+        const auto p = waiting_->waiters.front();
+        wake_locked(*world_, *p, wait_status::ready);
+    }
+}
+
+wait_status signal::wait(std::uint64_t seen, std::optional<time_us> deadline_us) {
+    world::state& s = *world_;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    participant& p = current_participant(s);
+    if (s.devices[p.dev].halted->load()) {
+        return wait_status::halted;
+    }
+    if (generation_ != seen) {
+        return wait_status::ready;
+    }
+    if (deadline_us && *deadline_us <= s.now_locked()) {
+        return wait_status::timed_out;
+    }
+    ++p.wait_seq;
+    p.waiting_on = waiting_.get();
+    waiting_->waiters.push_back(tl_current.self);
+    if (deadline_us) {
+        p.wake_event = s.sched.schedule(*deadline_us, wake_event(s, tl_current.self, wait_status::timed_out));
+        s.driver_cv.notify_all();
+    }
+    return block_locked(lock, s, p);
 }
 
 }  // namespace usocket::sim

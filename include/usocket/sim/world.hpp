@@ -52,6 +52,7 @@ using device_id = std::uint32_t;
 using timer_id = std::uint64_t;
 
 class mailbox;
+class signal;
 
 class world {
 public:
@@ -132,6 +133,8 @@ public:
     /// Also keeps every logged line in memory (for tests).
     void keep_log_in_memory(bool keep);
     std::vector<std::string> logged_lines() const;
+    /// True when log() writes anywhere: callers skip building fields otherwise.
+    bool logging() const;
     /// Logs an event at the current emulated time.
     void log(std::string_view event, std::string_view device, const log_fields& fields = {});
 
@@ -140,6 +143,7 @@ public:
 private:
     std::shared_ptr<state> state_;
     friend class mailbox;
+    friend class signal;
 };
 
 /// A bounded queue of integer tokens that device threads wait on: IRQ queues, locks.
@@ -166,6 +170,30 @@ private:
     std::shared_ptr<world::state> world_;
     std::size_t capacity_;
     std::unique_ptr<waiting> waiting_;
+};
+
+/// A condition device threads wait on: wait() returns once notify_all() was called after
+/// the generation the caller saw, so a notification between checking a condition and
+/// waiting is never lost. The condition itself lives with the caller (a radio's queues).
+class signal {
+public:
+    explicit signal(world& w);
+    ~signal();
+    signal(const signal&) = delete;
+    signal& operator=(const signal&) = delete;
+
+    /// Read before checking the condition; pass to wait().
+    std::uint64_t generation() const;
+    /// Wakes every waiter and starts a new generation. Any thread, or an event.
+    void notify_all();
+    /// Waits until the generation moves past `seen` or `deadline_us` passes (none: for
+    /// ever). Device threads only.
+    wait_status wait(std::uint64_t seen, std::optional<time_us> deadline_us);
+
+private:
+    std::shared_ptr<world::state> world_;
+    std::uint64_t generation_ = 0;  // guarded by the world's lock
+    std::unique_ptr<mailbox::waiting> waiting_;
 };
 
 }  // namespace usocket::sim

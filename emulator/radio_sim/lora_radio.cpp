@@ -1,0 +1,414 @@
+// lora_radio.cpp: the firmware's raw-mode LoRa task as world events.
+//
+// Lock order: radio, then medium, then world. Nothing here waits with the radio's lock
+// held; the IRQ mailbox is posted to and the signal notified after it is released.
+#include "usocket/sim/lora_radio.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <utility>
+
+namespace usocket::sim {
+namespace {
+
+struct command {
+    std::uint64_t seq;
+    std::vector<std::uint8_t> payload;
+};
+
+struct received {
+    std::vector<std::uint8_t> payload;
+    std::size_t offset = 0;  // bytes already taken by a short recv(n)
+    int port = 0;
+};
+
+lora_modulation modulation_of(const lora_radio_settings& s) {
+    lora_modulation m;
+    m.spreading_factor = s.spreading_factor;
+    m.bandwidth_hz = s.bandwidth_hz;
+    m.coding_rate = s.coding_rate;
+    m.preamble_symbols = s.preamble_symbols;
+    m.implicit_header = false;  // Pycom raw mode: explicit header, CRC on
+    m.crc_on = true;
+    return m;
+}
+
+lora_listen_settings listen_of(const lora_radio_settings& s) {
+    return {s.frequency_hz, s.spreading_factor, s.bandwidth_hz, s.rx_iq,
+            s.public_network ? public_sync_word : private_sync_word};
+}
+
+/// SX127x packet SNR: a register in quarter dB, which the firmware divides by 4 as integers.
+double register_snr_db(double snr_db) {
+    const long quarter_db = std::clamp(std::lround(snr_db * 4), -128L, 127L);
+    return static_cast<double>(quarter_db / 4);
+}
+
+}  // namespace
+
+struct lora_radio::impl : std::enable_shared_from_this<impl> {
+    impl(lora_medium& m, std::string n, time_us origin)
+        : medium(m), w(m.owner()), name(std::move(n)), clock_origin_us(origin), changed(w) {}
+
+    lora_medium& medium;
+    world& w;
+    const std::string name;
+    const time_us clock_origin_us;
+    signal changed;  // queues or completion moved
+
+    mutable std::mutex mutex;
+    lora_medium::radio_id radio = 0;
+    bool closed = false;
+    lora_radio_settings settings;
+    std::deque<command> commands;
+    bool in_flight = false;
+    std::uint64_t last_seq = 0;
+    std::uint64_t done_seq = 0;  // frames finish in order
+    std::deque<received> inbox;
+    lora_radio_stats stats;
+    int events = 0;
+    int trigger = 0;
+    std::shared_ptr<mailbox> irq_box;
+    std::int64_t irq_token = 0;
+
+    /// Runs after the lock is released: notify waiters, post the callback.
+    struct after_unlock {
+        bool notify = false;
+        std::shared_ptr<mailbox> box;
+        std::int64_t token = 0;
+    };
+
+    void raise_event_locked(int event, after_unlock& after) {
+        events |= event;
+        if ((trigger & event) != 0 && irq_box) {
+            after.box = irq_box;
+            after.token = irq_token;
+        }
+    }
+
+    void run(after_unlock& after) {
+        if (after.notify) {
+            changed.notify_all();
+        }
+        if (after.box) {
+            (void)after.box->post(after.token);  // a full IRQ queue drops it, as on the device
+        }
+    }
+
+    void apply_listening_locked() {
+        if (closed) {
+            return;
+        }
+        if (settings.power_mode == lora_power_mode::always_on) {
+            medium.listen(radio, listen_of(settings));
+        } else {
+            medium.listen(radio, std::nullopt);
+        }
+    }
+
+    void start_next_locked() {
+        if (in_flight || commands.empty() || closed) {
+            return;
+        }
+        in_flight = true;
+        begin_listen_before_talk_locked();
+    }
+
+    void begin_listen_before_talk_locked() {
+        const auto sense = medium.start_sensing(radio, settings.frequency_hz, settings.bandwidth_hz);
+        std::weak_ptr<impl> weak = shared_from_this();
+        w.schedule_after(lbt_sample_us, [weak, sense] {
+            if (const auto self = weak.lock()) {
+                self->end_listen_before_talk(sense);
+            }
+        });
+    }
+
+    void end_listen_before_talk(lora_medium::sense_id sense) {
+        after_unlock after;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            transmit_or_retry_locked(sense, after);
+        }
+        run(after);
+    }
+
+    void transmit_or_retry_locked(lora_medium::sense_id sense, after_unlock& after) {
+        const double seen_dbm = medium.stop_sensing(sense);
+        if (closed) {
+            return;
+        }
+        if (seen_dbm > lbt_threshold_dbm) {
+            std::weak_ptr<impl> weak = shared_from_this();
+            w.schedule_after(lbt_retry_us, [weak] {
+                if (const auto self = weak.lock()) {
+                    std::lock_guard<std::mutex> relock(self->mutex);
+                    if (!self->closed) {
+                        self->begin_listen_before_talk_locked();
+                    }
+                }
+            });
+            return;
+        }
+        command cmd = std::move(commands.front());
+        commands.pop_front();
+        lora_frame frame;
+        frame.frequency_hz = settings.frequency_hz;
+        frame.modulation = modulation_of(settings);
+        frame.iq_inverted = settings.tx_iq;
+        frame.sync_word = settings.public_network ? public_sync_word : private_sync_word;
+        frame.tx_power_dbm = settings.tx_power_dbm;
+        stats.tx_counter += 1;
+        stats.tx_time_on_air_ms = firmware_airtime_ms(frame.modulation, cmd.payload.size());
+        stats.tx_frequency_hz = settings.frequency_hz;
+        stats.sf_tx = settings.spreading_factor;
+        stats.tx_power_dbm = settings.tx_power_dbm;
+        frame.payload = std::move(cmd.payload);
+        std::weak_ptr<impl> weak = shared_from_this();
+        medium.transmit(radio, std::move(frame), [weak, seq = cmd.seq] {
+            if (const auto self = weak.lock()) {
+                self->transmitted(seq);
+            }
+        });
+        after.notify = true;  // room in the queue: a sender waiting for it may go on
+    }
+
+    void transmitted(std::uint64_t seq) {
+        after_unlock after;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            done_seq = seq;
+            in_flight = false;
+            after.notify = true;
+            raise_event_locked(lora_event::tx_packet, after);
+            if (!closed) {
+                // After TX-done the task always puts the radio back into continuous RX.
+                medium.listen(radio, listen_of(settings));
+            }
+            start_next_locked();
+        }
+        run(after);
+    }
+
+    void on_receive(const lora_reception& rx) {
+        after_unlock after;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (closed) {
+                return;
+            }
+            if (inbox.size() < receive_queue_depth) {
+                inbox.push_back(received{*rx.payload, 0, 0});
+            } else if (w.logging()) {
+                w.log("lora_rx_dropped", name, {{"frame", static_cast<std::int64_t>(rx.frame_id)},
+                                                {"reason", std::string("receive_queue_full")}});
+            }
+            stats.rx_timestamp_us = rx.end_us - clock_origin_us;
+            stats.rssi_dbm = static_cast<int>(std::lround(rx.rssi_dbm));
+            stats.snr_db = register_snr_db(rx.snr_db);
+            stats.sf_rx = rx.spreading_factor;
+            after.notify = true;
+            raise_event_locked(lora_event::rx_packet, after);
+        }
+        run(after);
+    }
+};
+
+lora_radio::lora_radio(lora_medium& medium, std::string name, position_m where, time_us clock_origin_us)
+    : impl_(std::make_shared<impl>(medium, std::move(name), clock_origin_us)) {
+    std::weak_ptr<impl> weak = impl_;
+    impl_->radio = medium.attach(impl_->name, where, [weak](const lora_reception& rx) {
+        if (const auto self = weak.lock()) {
+            self->on_receive(rx);
+        }
+    });
+    impl_->stats.tx_power_dbm = impl_->settings.tx_power_dbm;
+}
+
+lora_radio::~lora_radio() { close(); }
+
+void lora_radio::configure(const lora_radio_settings& settings) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->settings = settings;
+    if (impl_->stats.tx_counter == 0) {
+        impl_->stats.tx_power_dbm = settings.tx_power_dbm;
+    }
+    impl_->apply_listening_locked();
+}
+
+lora_radio_settings lora_radio::settings() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->settings;
+}
+
+void lora_radio::set_power_mode(lora_power_mode mode) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->settings.power_mode = mode;
+    impl_->apply_listening_locked();
+}
+
+lora_power_mode lora_radio::power_mode() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->settings.power_mode;
+}
+
+void lora_radio::reset() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->apply_listening_locked();
+}
+
+void lora_radio::close() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (impl_->closed) {
+            return;
+        }
+        impl_->closed = true;
+        impl_->irq_box.reset();
+        impl_->medium.detach(impl_->radio);
+    }
+    impl_->changed.notify_all();
+}
+
+std::uint32_t lora_radio::airtime_ms(std::size_t payload_bytes) const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return firmware_airtime_ms(modulation_of(impl_->settings), payload_bytes);
+}
+
+time_us lora_radio::airtime_us(std::size_t payload_bytes) const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return time_on_air_us(modulation_of(impl_->settings), payload_bytes);
+}
+
+lora_radio_stats lora_radio::stats() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->stats;
+}
+
+int lora_radio::take_events() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return std::exchange(impl_->events, 0);
+}
+
+void lora_radio::set_callback(int trigger, std::shared_ptr<mailbox> box, std::int64_t token) {
+    std::shared_ptr<mailbox> old;  // released after the lock
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    old = std::move(impl_->irq_box);
+    impl_->trigger = box ? trigger : 0;
+    impl_->irq_box = std::move(box);
+    impl_->irq_token = token;
+}
+
+lora_radio::send_status lora_radio::send(std::vector<std::uint8_t> payload, std::optional<time_us> queue_wait_us,
+                                         bool wait_sent) {
+    impl& r = *impl_;
+    std::optional<time_us> queue_deadline_us;
+    if (queue_wait_us) {
+        queue_deadline_us = r.w.now_us() + std::max<time_us>(*queue_wait_us, 0);
+    }
+    std::uint64_t seq = 0;
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (r.closed) {
+                return send_status::halted;
+            }
+            if (r.commands.size() < command_queue_depth) {
+                seq = ++r.last_seq;
+                r.commands.push_back(command{seq, std::move(payload)});
+                r.start_next_locked();
+                break;
+            }
+        }
+        const wait_status st = r.changed.wait(seen, queue_deadline_us);
+        if (st == wait_status::halted) {
+            return send_status::halted;
+        }
+        if (st == wait_status::timed_out) {
+            return send_status::queue_full;
+        }
+    }
+    if (!wait_sent) {
+        return send_status::queued;
+    }
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (r.done_seq >= seq) {
+                return send_status::sent;
+            }
+            if (r.closed) {
+                return send_status::halted;
+            }
+        }
+        if (r.changed.wait(seen, std::nullopt) == wait_status::halted) {
+            return send_status::halted;
+        }
+    }
+}
+
+wait_status lora_radio::receive(std::optional<time_us> wait_us, std::size_t max_bytes,
+                                std::vector<std::uint8_t>& out, int& port) {
+    impl& r = *impl_;
+    std::optional<time_us> deadline_us;
+    if (wait_us) {
+        deadline_us = r.w.now_us() + std::max<time_us>(*wait_us, 0);
+    }
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (!r.inbox.empty()) {
+                received& front = r.inbox.front();
+                const std::size_t n = std::min(max_bytes, front.payload.size() - front.offset);
+                const auto first = front.payload.begin() + static_cast<std::ptrdiff_t>(front.offset);
+                out.assign(first, first + static_cast<std::ptrdiff_t>(n));
+                port = front.port;
+                front.offset += n;
+                if (front.offset >= front.payload.size()) {
+                    r.inbox.pop_front();
+                }
+                return wait_status::ready;
+            }
+            if (r.closed) {
+                return wait_status::halted;
+            }
+        }
+        const wait_status st = r.changed.wait(seen, deadline_us);
+        if (st != wait_status::ready) {
+            return st;
+        }
+    }
+}
+
+std::size_t lora_radio::received_pending() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->inbox.size();
+}
+
+bool lora_radio::can_queue() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->commands.size() < command_queue_depth;
+}
+
+wait_status lora_radio::channel_free(double threshold_dbm, time_us duration_us, bool& free) {
+    impl& r = *impl_;
+    lora_medium::sense_id sense = 0;
+    {
+        std::lock_guard<std::mutex> lock(r.mutex);
+        if (r.closed) {
+            return wait_status::halted;
+        }
+        sense = r.medium.start_sensing(r.radio, r.settings.frequency_hz, r.settings.bandwidth_hz);
+    }
+    const wait_status st = r.w.sleep_for(std::max<time_us>(duration_us, 0));
+    const double seen_dbm = r.medium.stop_sensing(sense);
+    free = seen_dbm < threshold_dbm;
+    return st;
+}
+
+}  // namespace usocket::sim
