@@ -8,6 +8,7 @@
 //   failure::<message> value   -> ValueError('<message>')
 //   failure::interrupted       -> the exception the signal handler raised (KeyboardInterrupt)
 //                                 or DeviceHalt when the device was halted
+//   failure::device_halted,
 //   device_halted              -> usocket_emu._errors.DeviceHalt (unwinds a device thread)
 #include "errors.hpp"
 
@@ -58,6 +59,9 @@ void raise_failure(const std::error_code& ec) {
     case failure::invalid_argument_num_type:
     case failure::index_out_of_range:
         PyErr_SetString(PyExc_ValueError, message.c_str());
+        return;
+    case failure::device_halted:
+        raise_device_halt();
         return;
     case failure::interrupted:
         if (!PyErr_Occurred()) {

@@ -15,6 +15,7 @@ void bind_stack(py::module_& m);
 void bind_socket(py::module_& m);
 void bind_world(py::module_& m);
 void bind_crypto(py::module_& m);
+void bind_lora(py::module_& m);
 }  // namespace usocket::bindings
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     usocket::bindings::bind_socket(m);
     usocket::bindings::bind_world(m);
     usocket::bindings::bind_crypto(m);
+    usocket::bindings::bind_lora(m);
 }

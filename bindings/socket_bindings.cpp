@@ -13,6 +13,7 @@
 #include "usocket/error.hpp"
 #include "usocket/socket.hpp"
 #include "usocket/stack.hpp"
+#include "usocket/sim/lora_radio.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace py = pybind11;
@@ -38,6 +39,32 @@ std::int64_t dns_index(py::handle index) {
         throw std::system_error(make_error_code(failure::invalid_argument_num_type));
     }
     return index.cast<std::int64_t>();
+}
+
+/// mp_obj_get_int(): an int (or bool) that fits 32 bits; OverflowError or TypeError otherwise.
+std::int32_t to_int32(py::handle value) {
+    if (!PyLong_Check(value.ptr())) {
+        throw py::type_error(fmt::format("can't convert {} to int", Py_TYPE(value.ptr())->tp_name));
+    }
+    const long long v = PyLong_AsLongLong(value.ptr());
+    if ((v == -1 && PyErr_Occurred()) || v < INT32_MIN || v > INT32_MAX) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_OverflowError, "overflow converting long int to machine word");
+        throw py::error_already_set();
+    }
+    return static_cast<std::int32_t>(v);
+}
+
+/// bind()'s argument on a radio socket: an int port or an (address, port) tuple.
+std::int64_t radio_port(py::handle address) {
+    if (py::isinstance<py::tuple>(address) || py::isinstance<py::list>(address)) {
+        const py::sequence items = py::reinterpret_borrow<py::sequence>(address);
+        if (items.size() != 2) {
+            throw py::value_error(fmt::format("requested length 2 but object has length {}", items.size()));
+        }
+        return to_int32(items[1]);
+    }
+    return to_int32(address);
 }
 
 py::bytes recv_bytes(socket& s, std::int64_t n) {
@@ -161,6 +188,9 @@ void bind_stack(py::module_& m) {
                 s.set_blocking_hook(w.outside_wait_hook());
             },
             py::arg("world"), py::arg("device"))
+        // set_lora_radio(radio | None, region): registers network.LoRa's radio as the NIC of AF_LORA
+        .def("set_lora_radio", &stack::set_lora_radio, py::arg("radio"), py::arg("region"))
+        .def_property_readonly("has_lora_radio", &stack::has_lora_radio)
         // constants() -> {name: value} of the usocket constants this board has
         .def("constants",
              [](const stack& s) {
@@ -226,7 +256,14 @@ void bind_socket(py::module_& m) {
         // method socket.close()
         .def("close", [](socket& s) { s.close(); })
         // method socket.bind(address)
-        .def("bind", [](socket& s, py::handle address) { s.bind(to_inet_address(address)); })
+        .def("bind",
+             [](socket& s, py::handle address) {
+                 if (s.family() == family::lora) {
+                     s.bind_port(radio_port(address));  // a port, or (address, port) of which only the port counts
+                 } else {
+                     s.bind(to_inet_address(address));
+                 }
+             })
         // method socket.listen([backlog])
         .def("listen", [](socket& s) { s.listen(0); })
         .def("listen", [](socket& s, std::int64_t backlog) { s.listen(backlog); })
@@ -273,7 +310,10 @@ void bind_socket(py::module_& m) {
                      got = s.recvfrom(data, size, from);
                  }
                  shrink_bytes(out, got);
-                 return py::make_tuple(std::move(out), from_inet_address(from));
+                 if (s.family() == family::lora) {
+                     return py::tuple(py::make_tuple(std::move(out), from.port));  // LoRa reports a bare int port
+                 }
+                 return py::tuple(py::make_tuple(std::move(out), from_inet_address(from)));
              })
         // method socket.setsockopt(level, optname, value)
         .def("setsockopt",

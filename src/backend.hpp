@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "usocket/address.hpp"
+#include "usocket/error.hpp"
 #include "usocket/timeout.hpp"
 
 namespace usocket::detail {
@@ -26,6 +27,8 @@ public:
     virtual void shut() noexcept = 0;
 
     virtual void bind(const inet_address& local, std::error_code& ec) = 0;
+    /// bind(port) of radio sockets (LoRa, Sigfox), which take a bare port; IP sockets refuse it.
+    virtual void bind_port(std::int64_t /*port*/, std::error_code& ec) { ec = errc::einval; }
     virtual void listen(int backlog, std::error_code& ec) = 0;
     virtual std::unique_ptr<socket_backend> accept(inet_address& peer, std::error_code& ec) = 0;
     /// Connects under the backend's timeout; a deadline passing gives errc::etimedout.

@@ -32,6 +32,7 @@ public:
         case failure::invalid_argument_num_type: return "invalid argument(s) num/type";
         case failure::index_out_of_range: return "Index out of range!\n";
         case failure::interrupted: return "interrupted";
+        case failure::device_halted: return "device halted";
         }
         return "unknown failure";
     }

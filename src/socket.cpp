@@ -113,6 +113,19 @@ void socket::bind(const inet_address& local, std::error_code& ec) {
     }
 }
 
+void socket::bind_port(std::int64_t port, std::error_code& ec) {
+    if (const auto b = open_backend(ec)) {
+        b->bind_port(port, ec);
+        noted(ec);
+    }
+}
+
+void socket::bind_port(std::int64_t port) {
+    std::error_code ec;
+    bind_port(port, ec);
+    throw_if(ec, "bind");
+}
+
 void socket::bind(const inet_address& local) {
     std::error_code ec;
     bind(local, ec);
@@ -182,7 +195,7 @@ std::size_t socket::send(const void* data, std::size_t size, std::error_code& ec
     if (!b) {
         return 0;
     }
-    if (size == 0) {
+    if (size == 0 && family_ == family::inet) {
         // lwipsocket_socket_send() sends nothing and raises whatever errno was left over
         // (firmware quirk). Before any failure there is none; EIO stands in for it.
         const int stale = stack_->last_errno.load();

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "inet_backend.hpp"
+#include "lora_backend.hpp"
 #include "stack_state.hpp"
 #include "usocket/constants.hpp"
 #include "usocket/error.hpp"
@@ -17,6 +18,14 @@ namespace detail {
 
 std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, int proto, std::error_code& ec) {
     (void)proto;  // lwIP picks TCP or UDP from the type alone: socket(AF_INET, SOCK_DGRAM) keeps proto 6
+    if (family == family::lora) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!lora_radio) {
+            ec = failure::network_card_not_available;
+            return nullptr;
+        }
+        return std::make_unique<lora_backend>(lora_radio, lora_region);
+    }
     if (family != family::inet || !ip_interface_up.load()) {
         // No LoRa or Sigfox radio is registered as a NIC yet, or no IP interface is up
         // (modusocket.c socket_select_nic).
@@ -92,6 +101,17 @@ const stack_options& stack::options() const noexcept { return state_->options; }
 const board_profile& stack::board() const noexcept { return profile_of(state_->options.board_id); }
 
 std::size_t stack::open_sockets() const noexcept { return state_->open_sockets.load(); }
+
+void stack::set_lora_radio(std::shared_ptr<sim::lora_radio> radio, int region) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->lora_radio = std::move(radio);
+    state_->lora_region = region;
+}
+
+bool stack::has_lora_radio() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->lora_radio != nullptr;
+}
 
 void stack::set_ip_interface_up(bool up) noexcept { state_->ip_interface_up.store(up); }
 

@@ -54,6 +54,8 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     std::array<std::array<std::uint8_t, 4>, 2> dns_servers{};
     std::shared_ptr<const stack::interrupt_check> interrupt_check;
     std::shared_ptr<const stack::blocking_hook> blocking_hook;
+    std::shared_ptr<sim::lora_radio> lora_radio;  ///< the LoRa NIC, once network.LoRa made it
+    int lora_region = 5;
 };
 
 }  // namespace usocket::detail

@@ -83,6 +83,7 @@ enum class failure : int {
     invalid_argument_num_type,   ///< ValueError('invalid argument(s) num/type')
     index_out_of_range,          ///< ValueError('Index out of range!\n')
     interrupted,                 ///< the interrupt check asked a blocking call to return
+    device_halted,               ///< the emulated device was halted (reboot, end of run) while a call waited
 };
 
 /// Category of usocket::failure values.

@@ -58,6 +58,9 @@ public:
 
     void bind(const inet_address& local, std::error_code& ec);
     void bind(const inet_address& local);
+    /// bind(port) of AF_LORA and AF_SIGFOX sockets: a port alone (the uplink FPort).
+    void bind_port(std::int64_t port, std::error_code& ec);
+    void bind_port(std::int64_t port);
 
     /// listen([backlog]): the firmware passes 0 when omitted and clamps negatives to 0.
     void listen(std::int64_t backlog, std::error_code& ec);

@@ -20,6 +20,9 @@ namespace usocket {
 namespace detail {
 struct stack_state;
 }
+namespace sim {
+class lora_radio;
+}
 
 /// How a device's stack behaves.
 struct stack_options {
@@ -63,6 +66,12 @@ public:
     /// While none is, socket(AF_INET, ...) fails with 'Network card not available'.
     void set_ip_interface_up(bool up) noexcept;
     bool ip_interface_up() const noexcept;
+
+    /// Registers the device's LoRa radio as a NIC, so AF_LORA sockets can be made; `region`
+    /// is the Pycom region code (LoRa.EU868 = 5, ...) their SO_DR rules follow. A null radio
+    /// unregisters it (sockets made before keep theirs).
+    void set_lora_radio(std::shared_ptr<sim::lora_radio> radio, int region);
+    bool has_lora_radio() const;
 
     /// Installs the check blocked calls make (for Ctrl-C); empty means never interrupted.
     void set_interrupt_check(interrupt_check check);

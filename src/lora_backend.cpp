@@ -1,0 +1,158 @@
+// lora_backend.cpp: modlora.c's socket functions in raw LoRa mode.
+#include "lora_backend.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "usocket/constants.hpp"
+#include "usocket/error.hpp"
+#include "usocket/sim/lora_radio.hpp"
+
+namespace usocket::detail {
+namespace {
+
+constexpr sim::time_us us_per_ms = 1000;
+
+/// How long a call may wait under `t`: none = for ever.
+std::optional<sim::time_us> wait_of(timeout t) noexcept {
+    if (t.is_blocking()) {
+        return std::nullopt;
+    }
+    return t.is_non_blocking() ? 0 : t.ms() * us_per_ms;
+}
+
+}  // namespace
+
+namespace lora_region {
+
+int default_data_rate(int region) noexcept {
+    switch (region) {
+    case us915:
+    case au915: return 4;
+    case in865: return 0;
+    default: return 5;
+    }
+}
+
+int max_data_rate(int region) noexcept { return region == us915 ? 4 : 6; }
+
+}  // namespace lora_region
+
+lora_backend::lora_backend(std::shared_ptr<sim::lora_radio> radio, int region)
+    : radio_(std::move(radio)), region_(region), data_rate_(lora_region::default_data_rate(region)) {}
+
+// LoRa sockets have no lwIP descriptor; the firmware numbers them apart from IP sockets.
+int lora_backend::fileno() const noexcept { return -1; }
+
+void lora_backend::bind(const inet_address& local, std::error_code& ec) { bind_port(local.port, ec); }
+
+void lora_backend::bind_port(std::int64_t port, std::error_code& ec) {
+    // lora_socket_bind: only the port matters; above 224 (the compliance-test port) is refused.
+    if (port > 224) {
+        ec = errc::eopnotsupp;
+        return;
+    }
+    fport_ = static_cast<std::uint8_t>(port);
+}
+
+void lora_backend::listen(int /*backlog*/, std::error_code& ec) { ec = errc::eopnotsupp; }
+
+std::unique_ptr<socket_backend> lora_backend::accept(inet_address& /*peer*/, std::error_code& ec) {
+    ec = errc::eopnotsupp;
+    return nullptr;
+}
+
+void lora_backend::connect(const inet_address& /*peer*/, std::error_code& ec) { ec = errc::eopnotsupp; }
+
+std::size_t lora_backend::send(const void* data, std::size_t size, std::error_code& ec) {
+    // lora_socket_send, in the firmware's order (after the closed-socket check above us).
+    if (radio_->power_mode() == sim::lora_power_mode::sleep) {
+        ec = errc::enetdown;
+        return 0;
+    }
+    if (size > sim::lora_radio::max_payload_bytes) {
+        ec = errc::emsgsize;
+        return 0;
+    }
+    if (size == 0) {
+        return 0;
+    }
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    std::vector<std::uint8_t> payload(bytes, bytes + size);
+    // Blocking and timed sockets wait for TX-done without limit: the timeout bounds queueing only.
+    const bool wait_sent = !timeout_.is_non_blocking();
+    switch (radio_->send(std::move(payload), wait_of(timeout_), wait_sent)) {
+    case sim::lora_radio::send_status::sent:
+    case sim::lora_radio::send_status::queued: return size;
+    case sim::lora_radio::send_status::queue_full: ec = errc::eagain; return 0;
+    case sim::lora_radio::send_status::halted: ec = failure::device_halted; return 0;
+    }
+    return 0;
+}
+
+std::size_t lora_backend::receive(void* data, std::size_t size, int& port, std::error_code& ec) {
+    std::vector<std::uint8_t> got;
+    switch (radio_->receive(wait_of(timeout_), size, got, port)) {
+    case sim::wait_status::ready:
+        if (!got.empty()) {
+            std::memcpy(data, got.data(), got.size());
+        }
+        return got.size();
+    case sim::wait_status::timed_out:
+        // Nothing came: b'' on a non-blocking socket, TimeoutError with a timeout (the
+        // socket layer turns EAGAIN into it).
+        if (!timeout_.is_non_blocking()) {
+            ec = errc::eagain;
+        }
+        return 0;
+    case sim::wait_status::halted: ec = failure::device_halted; return 0;
+    }
+    return 0;
+}
+
+std::size_t lora_backend::recv(void* data, std::size_t size, std::error_code& ec) {
+    int port = 0;
+    return receive(data, size, port, ec);
+}
+
+std::size_t lora_backend::sendto(const void* /*data*/, std::size_t /*size*/, const inet_address& /*peer*/,
+                                 std::error_code& ec) {
+    ec = errc::eopnotsupp;  // only LoRa Mesh sockets have sendto
+    return 0;
+}
+
+std::size_t lora_backend::recvfrom(void* data, std::size_t size, inet_address& from, std::error_code& ec) {
+    // Raw mode reports the port variable the task never sets for raw frames: 0.
+    int port = 0;
+    const std::size_t n = receive(data, size, port, ec);
+    from = inet_address{};
+    from.port = static_cast<std::uint16_t>(port);
+    return n;
+}
+
+void lora_backend::setsockopt(std::int64_t level, std::int64_t option, const void* value, std::size_t size,
+                              std::error_code& ec) {
+    if (level != sockopt::sol_lora) {
+        ec = errc::eopnotsupp;
+        return;
+    }
+    // The firmware reads the option through a pointer: an int arrives as 4 bytes, a buffer as is.
+    std::int32_t v = 0;
+    std::memcpy(&v, value, std::min(size, sizeof v));
+    if (option == sockopt::so_confirmed) {
+        confirmed_ = (v & 0xFF) != 0;  // the firmware stores one byte
+    } else if (option == sockopt::so_dr) {
+        if (v < 0 || v > lora_region::max_data_rate(region_)) {
+            ec = errc::eopnotsupp;
+            return;
+        }
+        data_rate_ = v;
+    } else {
+        ec = errc::eopnotsupp;
+    }
+}
+
+void lora_backend::settimeout(timeout t, std::error_code& /*ec*/) { timeout_ = t; }
+
+}  // namespace usocket::detail
