@@ -50,6 +50,24 @@ class IrqThread:
             return False
         return True
 
+    def register_source(self, callback):
+        """A token that runs ``callback()`` on this thread each time C++ posts it into
+        ``mailbox`` (a radio's events). Returns the token; unregister_source() forgets it."""
+        token = next(self._tokens)
+        with self._lock:
+            self._handlers[token] = (callback, False)
+        self._ensure_started()
+        return token
+
+    def unregister_source(self, token):
+        with self._lock:
+            self._handlers.pop(token, None)
+
+    @property
+    def mailbox(self):
+        """The IRQ queue C++ event sources post their tokens into."""
+        return self._mailbox
+
     def start_alarm(self, callback, delay_us, period_us):
         """Runs ``callback()`` on this thread after ``delay_us``, then every ``period_us`` if
         positive. Returns a handle for stop_alarm()."""

@@ -32,10 +32,14 @@ class World:
     each device's NVS, settings and flash between runs. ``output``: a stream that echoes
     what devices print (prefixed with their names when there are several).
     ``ntp_epoch_s``: what NTP answers at emulated time 0 (default: the host clock now).
+    ``radio``: the LoRa medium's model settings, e.g. ``{"capture": False,
+    "shadowing_sigma_db": 3.57}`` (docs/radio.md lists them; ``world.radio_model`` shows
+    the values in use). ``keep_events=False`` keeps no event log in memory (events() is
+    then empty): for long runs with many radios.
     """
 
     def __init__(self, time="virtual", seed=0, *, log=None, state_dir=None, output=None,
-                 ntp_epoch_s=None, reboot_time_ms=None):
+                 ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True):
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError("seed must be an int from 0 to 2**64-1")
         if ntp_epoch_s is not None:
@@ -43,6 +47,10 @@ class World:
         if reboot_time_ms is not None:
             reboot_time_ms = _seconds("reboot_time_ms", reboot_time_ms / 1000) * 1000
         self._core = _core.World(time, seed)
+        if radio is not None and not isinstance(radio, dict):
+            raise TypeError("radio is a dict of radio model settings")
+        # One medium per world: every device's LoRa radio shares it (docs/radio.md).
+        self._lora_medium = _core.LoRaMedium(self._core, dict(radio or {}))
         self.time = time
         self.seed = seed
         self.devices = {}
@@ -52,7 +60,7 @@ class World:
         self._state_dir = state_dir
         self._scratch = tempfile.TemporaryDirectory(prefix="usocket-emu-")
         self._closed = False
-        self._core.keep_log_in_memory(True)
+        self._core.keep_log_in_memory(bool(keep_events))
         if log is not None:
             self._core.open_log(os.fspath(log))
 
@@ -109,6 +117,16 @@ class World:
                 device.start()
         until_us = None if until_s is None else round(_seconds("until_s", until_s) * 1e6)
         return self._core.run(until_us)
+
+    @property
+    def radio_model(self):
+        """The LoRa medium's model settings in use (a copy)."""
+        return self._lora_medium.model
+
+    def radio_counters(self):
+        """The medium's counts: transmissions, receptions, collisions, below_sensitivity,
+        other_losses."""
+        return self._lora_medium.counters()
 
     def close(self):
         """Stops every device and releases what the world holds. Idempotent."""

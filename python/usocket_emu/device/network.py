@@ -10,8 +10,8 @@ AF_INET sockets need the WLAN NIC registered (modnetwork.c mod_network_find_nic)
 soft-AP registers it when it starts, the station when it gets its IP; deinit() and
 disconnect() deregister it. ``dev.stack.ip_interface_up`` follows that registration.
 
-LoRa and Sigfox (network.LoRa, network.Sigfox) are built by later issues and will be added
-to this module's namespace in build(); LTE, Bluetooth, ETH, MDNS and Coap are not modelled.
+network.LoRa (raw LoRa mode; _lora.py) exists on the LoRa boards. Sigfox comes with a later
+issue; LTE, Bluetooth, ETH, MDNS and Coap are not modelled.
 """
 
 import hashlib
@@ -19,6 +19,7 @@ import types
 
 from .._errors import OSError
 from ._args import attrtuple, check_int, get_str
+from ._lora import build_lora_class
 
 # modwlan.c class constants, with ESP-IDF 3.3's values (esp_wifi_types.h, antenna.h)
 STA, AP, STA_AP = 1, 2, 3                      # wifi_mode_t
@@ -534,7 +535,9 @@ def build(dev):
     module.WLAN = WLAN
     module.Server = Server
     module._wlan = wlan  # for pycom.wifi_on_boot(on, True)
-    # network.LoRa and network.Sigfox go here (later issues), on the boards that have them.
+    if "AF_LORA" in dev.board_profile:
+        module.LoRa = build_lora_class(dev)
+    # network.Sigfox goes here (a later issue), on the boards that have it.
     return module
 
 
