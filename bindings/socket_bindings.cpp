@@ -336,6 +336,14 @@ void bind_socket(py::module_& m) {
              })
         // method socket.fileno() -> int (-1 once closed)
         .def("fileno", [](const socket& s) { return s.fileno(); })
+        // ready_events(wanted) -> the ready poll bits of a radio socket, None for one with a descriptor
+        .def("ready_events",
+             [](const socket& s, int wanted) {
+                 std::error_code ec;
+                 const auto ready = s.ready_events(wanted, ec);
+                 throw_if(ec, "poll");
+                 return ready;
+             })
         // method socket.do_handshake()
         .def("do_handshake", [](socket& s) { s.do_handshake(); })
         // stream method read([n]) -> bytes or None

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "usocket/address.hpp"
@@ -27,6 +28,9 @@ public:
     virtual void shut() noexcept = 0;
 
     virtual void bind(const inet_address& local, std::error_code& ec) = 0;
+    /// Radio sockets have no descriptor to poll(2): which of `wanted` (1 readable, 4
+    /// writable: the device's POLLIN/POLLOUT) hold now. Descriptor sockets return nullopt.
+    virtual std::optional<int> ready_events(int /*wanted*/) const { return std::nullopt; }
     /// bind(port) of radio sockets (LoRa, Sigfox), which take a bare port; IP sockets refuse it.
     virtual void bind_port(std::int64_t /*port*/, std::error_code& ec) { ec = errc::einval; }
     virtual void listen(int backlog, std::error_code& ec) = 0;

@@ -153,6 +153,19 @@ void lora_backend::setsockopt(std::int64_t level, std::int64_t option, const voi
     }
 }
 
+std::optional<int> lora_backend::ready_events(int wanted) const {
+    constexpr int readable = 0x0001;
+    constexpr int writable = 0x0004;
+    int ready = 0;
+    if ((wanted & readable) != 0 && radio_->received_pending() > 0) {
+        ready |= readable;
+    }
+    if ((wanted & writable) != 0 && radio_->can_queue()) {
+        ready |= writable;
+    }
+    return ready;
+}
+
 void lora_backend::settimeout(timeout t, std::error_code& /*ec*/) { timeout_ = t; }
 
 }  // namespace usocket::detail

@@ -34,6 +34,9 @@ public:
     void setsockopt(std::int64_t level, std::int64_t option, const void* value, std::size_t size,
                     std::error_code& ec) override;
     void settimeout(timeout t, std::error_code& ec) override;
+    /// modlora.c's MP_STREAM_POLL: readable while the receive queue holds a frame,
+    /// writable while the command queue has room.
+    std::optional<int> ready_events(int wanted) const override;
 
     /// What the socket would send with (LoRaWAN uses them; raw mode keeps them only).
     int fport() const noexcept { return fport_; }

@@ -84,6 +84,13 @@ int socket::fileno() const noexcept {
     return b ? b->fileno() : -1;
 }
 
+std::optional<int> socket::ready_events(int wanted, std::error_code& ec) const {
+    if (const auto b = open_backend(ec)) {
+        return b->ready_events(wanted);
+    }
+    return std::nullopt;
+}
+
 std::shared_ptr<detail::socket_backend> socket::open_backend(std::error_code& ec) const {
     auto b = std::atomic_load(&backend_);
     if (!b) {

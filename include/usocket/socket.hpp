@@ -50,8 +50,11 @@ public:
     /// Closes; idempotent. Later calls fail with errc::ebadf.
     void close() noexcept;
     bool is_open() const noexcept;
-    /// The descriptor, -1 once closed.
+    /// The descriptor, -1 once closed (and for radio sockets, which have none).
     int fileno() const noexcept;
+    /// For radio sockets: which of `wanted` (1 readable, 4 writable) hold now; nullopt for
+    /// sockets with a descriptor to poll. EBADF once closed.
+    std::optional<int> ready_events(int wanted, std::error_code& ec) const;
     int family() const noexcept { return family_; }
     int type() const noexcept { return type_; }
     int proto() const noexcept { return proto_; }

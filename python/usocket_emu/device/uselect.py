@@ -42,9 +42,13 @@ class _Round:
         self.entries = entries
         self.poller = _host_select.poll()
         self.by_fd = {}
+        self.radio = []  # AF_LORA sockets: no descriptor; their queues say what is ready
         for entry in entries.values():
             obj, flags, _ = entry
             fd = _fd_of(obj)
+            if fd < 0 and obj.ready_events(flags) is not None:  # EBADF if closed
+                self.radio.append(entry)
+                continue
             if fd < 0:
                 # lwip_select on a closed descriptor fails with EBADF, which poll_map_poll
                 # raises as OSError(errcode)
@@ -60,6 +64,11 @@ class _Round:
         for entry in self.entries.values():
             entry[2] = 0
         ready = 0
+        for entry in self.radio:
+            entry[2] = entry[0].ready_events(entry[1])
+            ready += 1 if entry[2] else 0
+        if ready or not self.by_fd:
+            wait_ms = 0  # no host descriptor to wait on: device time does the waiting
         for fd, host_flags in self.poller.poll(wait_ms):
             for entry in self.by_fd.get(fd, ()):
                 flags = entry[1]
