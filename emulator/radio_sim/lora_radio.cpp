@@ -64,6 +64,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     lora_radio_settings settings;
     std::deque<command> commands;
     bool in_flight = false;
+    command current{};  // taken off the queue by the task: in listen-before-talk or on the air
     std::uint64_t last_seq = 0;
     std::uint64_t done_seq = 0;  // frames finish in order
     std::deque<received> inbox;
@@ -113,6 +114,8 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             return;
         }
         in_flight = true;
+        current = std::move(commands.front());
+        commands.pop_front();
         begin_listen_before_talk_locked();
     }
 
@@ -152,8 +155,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             });
             return;
         }
-        command cmd = std::move(commands.front());
-        commands.pop_front();
+        command cmd = std::move(current);
         lora_frame frame;
         frame.frequency_hz = settings.frequency_hz;
         frame.modulation = modulation_of(settings);
@@ -172,7 +174,6 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
                 self->transmitted(seq);
             }
         });
-        after.notify = true;  // room in the queue: a sender waiting for it may go on
     }
 
     void transmitted(std::uint64_t seq) {

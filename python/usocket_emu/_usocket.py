@@ -25,8 +25,50 @@ class _Absent:
         raise AttributeError(f"'socket' object has no attribute '{self._name}'")
 
 
+#: What a raw socket (AF_LORA, AF_SIGFOX) lacks: modusocket.c gives raw sockets their own
+#: type with close, bind, send, recv, sendto, recvfrom, setsockopt, settimeout and
+#: setblocking only (pycom-api.md 2.3); the rest raises AttributeError.
+_RAW_SOCKET_LACKS = ("listen", "accept", "connect", "sendall", "makefile", "fileno", "do_handshake",
+                     "read", "readinto", "readline", "write", "readall")
+
+
+def _raw_socket_class(stack, strict):
+    core_new = _core.Socket.__new__
+    core_init = _core.Socket.__init__
+    core_open = _core.Socket.open
+
+    class socket(_core.Socket):
+        """A raw socket (AF_LORA): send, recv, recvfrom, bind(port), setsockopt(SOL_LORA, ...)."""
+
+        def __new__(cls, *_args):
+            self = core_new(cls)
+            core_init(self, stack)
+            return self
+
+        def __init__(self, family, type, proto, /):  # noqa: A002
+            core_open(self, stack, family, type, proto)
+
+        if strict:
+            __enter__ = _Absent("__exit__")
+            __exit__ = _Absent("__exit__")
+        else:
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *_exc):
+                self.close()
+
+    for name in _RAW_SOCKET_LACKS:
+        setattr(socket, name, _Absent(name))
+    socket.__module__ = "usocket"
+    return socket
+
+
 def _socket_class(stack, constants, strict):
     af_inet = constants["AF_INET"]
+    raw_families = {constants[name] for name in ("AF_LORA", "AF_SIGFOX") if name in constants}
+    raw_socket = _raw_socket_class(stack, strict)
     ipproto_tcp = constants["IPPROTO_TCP"]
     default_type = _core.default_socket_type
     core_new = _core.Socket.__new__
@@ -38,7 +80,14 @@ def _socket_class(stack, constants, strict):
     class socket(_core.Socket):
         """usocket.socket(family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP, fileno=None)"""
 
-        def __new__(cls, *_args):
+        def __new__(cls, *args):
+            if args and args[0] in raw_families and cls is socket:
+                # The firmware's raw socket type; not an instance of this class, so the
+                # constructor finishes it here (Python then skips __init__).
+                family, type_ = args[0], args[1] if len(args) > 1 else default_type(args[0])
+                raw = raw_socket.__new__(raw_socket)
+                raw.__init__(family, type_, args[2] if len(args) > 2 else ipproto_tcp)
+                return raw
             # Every instance starts as a valid closed socket, however it was made, so one
             # whose opening failed (or that skipped __init__) only ever raises EBADF.
             self = core_new(cls)

@@ -28,7 +28,7 @@ _ROUND_US = 1000
 def _fd_of(obj):
     if not isinstance(obj, _core.Socket):
         raise TypeError("object with stream.ioctl required")
-    return obj.fileno()
+    return _core.Socket.fileno(obj)  # raw sockets have no fileno() method, but a descriptor slot
 
 
 def _float32(value):
@@ -46,7 +46,7 @@ class _Round:
         for entry in entries.values():
             obj, flags, _ = entry
             fd = _fd_of(obj)
-            if fd < 0 and obj.ready_events(flags) is not None:  # EBADF if closed
+            if fd < 0 and _core.Socket.ready_events(obj, flags) is not None:  # EBADF if closed
                 self.radio.append(entry)
                 continue
             if fd < 0:
@@ -65,7 +65,7 @@ class _Round:
             entry[2] = 0
         ready = 0
         for entry in self.radio:
-            entry[2] = entry[0].ready_events(entry[1])
+            entry[2] = _core.Socket.ready_events(entry[0], entry[1])
             ready += 1 if entry[2] else 0
         if ready or not self.by_fd:
             wait_ms = 0  # no host descriptor to wait on: device time does the waiting

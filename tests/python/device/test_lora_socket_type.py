@@ -1,0 +1,47 @@
+"""AF_LORA sockets are the firmware's raw socket type: only its methods exist (spec 2.3)."""
+
+from runtime_support import run_script
+
+SCRIPT = """
+from network import LoRa
+import socket
+lora = LoRa(mode=LoRa.LORA, region=LoRa.EU868)
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+for name in ('close', 'bind', 'send', 'recv', 'sendto', 'recvfrom', 'setsockopt', 'settimeout', 'setblocking'):
+    getattr(s, name)
+for name in ('listen', 'accept', 'connect', 'sendall', 'makefile', 'fileno', 'do_handshake', 'read',
+             'readinto', 'readline', 'write', 'readall'):
+    try:
+        getattr(s, name)
+        print(name, 'exists')
+    except AttributeError as e:
+        print(e)
+print(isinstance(s, socket.socket), type(s).__name__)
+"""
+
+
+def test_a_lora_socket_has_only_the_raw_socket_methods():
+    _dev, output, _events = run_script(SCRIPT)
+    lines = output.splitlines()
+    assert lines[:-1] == [f"'socket' object has no attribute '{name}'" for name in (
+        "listen", "accept", "connect", "sendall", "makefile", "fileno", "do_handshake", "read", "readinto",
+        "readline", "write", "readall")]
+    assert lines[-1] == "False socket"
+
+
+def test_with_works_in_the_default_profile_and_not_in_the_strict_one():
+    script = """
+from network import LoRa
+import socket
+lora = LoRa(mode=LoRa.LORA, region=LoRa.EU868)
+try:
+    with socket.socket(socket.AF_LORA, socket.SOCK_RAW) as s:
+        print('in with')
+    print(s.send(b'x'))
+except Exception as e:
+    print(type(e).__name__, e.args)
+"""
+    _dev, output, _ = run_script(script)
+    assert output.splitlines() == ["in with", "OSError (9,)"]
+    _dev, output, _ = run_script(script, strict_firmware=True)
+    assert output.splitlines() == ["AttributeError (\"'socket' object has no attribute '__exit__'\",)"]
