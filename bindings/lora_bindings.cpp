@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -66,12 +67,26 @@ lora_model model_from(const py::dict& settings) {
             if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value)) {
                 throw py::type_error("radio model setting '" + name + "' must be an integer");
             }
-            model.*(field->whole) = value.cast<int>();
+            const auto whole = value.cast<long long>();
+            if (whole < 0 || whole > 255) {
+                throw py::value_error("radio model setting '" + name + "' must be from 0 to 255");
+            }
+            model.*(field->whole) = static_cast<int>(whole);
         } else {
             if (py::isinstance<py::bool_>(value) || !(py::isinstance<py::int_>(value) || py::isinstance<py::float_>(value))) {
                 throw py::type_error("radio model setting '" + name + "' must be a number");
             }
-            model.*(field->real) = value.cast<double>();
+            const double real = value.cast<double>();
+            if (!std::isfinite(real) || real < 0 ||
+                (real == 0 && (field->real == &lora_model::reference_distance_m ||
+                               field->real == &lora_model::minimum_distance_m))) {
+                throw py::value_error("radio model setting '" + name + "' must be a finite number" +
+                                      (field->real == &lora_model::reference_distance_m ||
+                                               field->real == &lora_model::minimum_distance_m
+                                           ? " above 0"
+                                           : " of at least 0"));
+            }
+            model.*(field->real) = real;
         }
     }
     return model;

@@ -200,18 +200,20 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             if (closed) {
                 return;
             }
-            if (inbox.size() < receive_queue_depth) {
-                inbox.push_back(received{*rx.payload, 0, 0});
-            } else if (w.logging()) {
-                w.log("lora_rx_dropped", name, {{"frame", static_cast<std::int64_t>(rx.frame_id)},
-                                                {"reason", std::string("receive_queue_full")}});
-            }
+            // The radio measured the frame either way; only a queued frame is delivered and
+            // sets RX_PACKET_EVENT (pycom-api.md 3.7).
             stats.rx_timestamp_us = rx.end_us - clock_origin_us;
             stats.rssi_dbm = static_cast<int>(std::lround(rx.rssi_dbm));
             stats.snr_db = register_snr_db(rx.snr_db);
             stats.sf_rx = rx.spreading_factor;
-            after.notify = true;
-            raise_event_locked(lora_event::rx_packet, after);
+            if (inbox.size() < receive_queue_depth) {
+                inbox.push_back(received{*rx.payload, 0, 0});
+                after.notify = true;
+                raise_event_locked(lora_event::rx_packet, after);
+            } else if (w.logging()) {
+                w.log("lora_rx_dropped", name, {{"frame", static_cast<std::int64_t>(rx.frame_id)},
+                                                {"reason", std::string("receive_queue_full")}});
+            }
         }
         run(after);
     }
