@@ -4,8 +4,9 @@
     scenario.world.seed, [d.name for d in scenario.devices]
 
 The loader only reads and checks: it returns plain dataclasses with every path made
-absolute and every value converted (hex keys to bytes), and builds no World. Each problem
-raises ScenarioError with one line naming the file, the table and the key.
+absolute and every value converted (hex keys to bytes, [radio] to the dict World(radio=...)
+takes), and builds no World. Each problem raises ScenarioError with one line naming the
+file, the table and the key.
 
 Also here, because the command line checks the same things: the boards and LoRa regions
 the emulator knows (BOARDS, LORA_BOARDS, LORA_REGIONS) and how devices get their names.
@@ -27,8 +28,8 @@ else:  # pragma: no cover - Python 3.9 and 3.10
 
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "DEFAULT_REGION", "KEY_SIZES", "LORA_BOARDS", "LORA_REGIONS",
-    "DeviceSpec", "Scenario", "ScenarioError", "WorldSpec", "canonical_board", "check_region",
-    "device_name", "load_scenario", "parse_scenario", "target_problem", "unique_name",
+    "RADIO_SETTINGS", "DeviceSpec", "Scenario", "ScenarioError", "WorldSpec", "canonical_board",
+    "check_region", "device_name", "load_scenario", "parse_scenario", "target_problem", "unique_name",
 ]
 
 #: Boards the emulator models (spec §0), in the spelling os.uname() uses.
@@ -52,6 +53,26 @@ KEY_SIZES = {
 }
 #: Sizes of the identities burnt into the device's config block.
 MAC_SIZES = {"wifi_mac": 6, "lpwan_mac": 8}
+
+#: The [radio] table: the LoRa medium's model settings World(radio=...) takes, each with
+#: what it accepts: ("boolean",), ("integer", low, high), ("number", low) for a finite
+#: number from low up, ("positive",) for a finite number above 0. Defaults: docs/scenario.md.
+RADIO_SETTINGS = {
+    "reference_distance_m": ("positive",),
+    "reference_path_loss_db": ("number", -10**9),
+    "path_loss_exponent": ("number", 0),
+    "shadowing_sigma_db": ("number", 0),
+    "minimum_distance_m": ("positive",),
+    "capture": ("boolean",),
+    "capture_threshold_db": ("number", 0),
+    "preamble_lock_grace_symbols": ("integer", 0, 255),
+    "inter_sf_interference": ("boolean",),
+    "channel_overlap_125khz_hz": ("number", 0),
+    "channel_overlap_250khz_hz": ("number", 0),
+    "channel_overlap_500khz_hz": ("number", 0),
+}
+#: Largest magnitude of a [radio] number: beyond it the model's arithmetic means nothing.
+_MAX_RADIO_NUMBER = 1e9
 
 _MAX_SEED = 2**64 - 1
 _HEX_SEPARATORS = re.compile(r"[\s:\-]")
@@ -163,6 +184,8 @@ class Scenario:
     path: str                             # absolute path of the file
     world: WorldSpec
     devices: Tuple[DeviceSpec, ...]
+    #: The [radio] table: only the settings given, ready for World(radio=...).
+    radio: Dict[str, object] = field(default_factory=dict)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -198,9 +221,11 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
     path = os.path.abspath(os.fspath(path))
     top = _Table(data, path, "")
     world_table = top.table("world")
+    radio_table = top.table("radio")
     device_tables = top.array_of_tables("device")
     top.finish()
     world = _parse_world(world_table) if world_table is not None else WorldSpec()
+    radio = _parse_radio(radio_table) if radio_table is not None else {}
     defaults = (canonical_board(board), region, bool(strict_firmware))
     device_tables = device_tables or ()
     # Names given explicitly anywhere in the file are not available to derived names.
@@ -211,7 +236,7 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
         device = _parse_device(table, index, defaults, names, reserved)
         names.add(device.name)
         devices.append(device)
-    return Scenario(path, world, tuple(devices))
+    return Scenario(path, world, tuple(devices), radio)
 
 
 def _parse_world(t):
@@ -226,6 +251,23 @@ def _parse_world(t):
     )
     t.finish()
     return spec
+
+
+def _parse_radio(t):
+    radio = {}
+    for key, (kind, *bounds) in RADIO_SETTINGS.items():
+        if kind == "boolean":
+            value = t.boolean(key)
+        elif kind == "integer":
+            value = t.integer(key, *bounds)
+        elif kind == "positive":
+            value = t.number(key, above=0, maximum=_MAX_RADIO_NUMBER)
+        else:
+            value = t.number(key, minimum=bounds[0], maximum=_MAX_RADIO_NUMBER)
+        if value is not None:
+            radio[key] = value
+    t.finish()
+    return radio
 
 
 def _parse_device(t, index, defaults, names, reserved):
@@ -365,7 +407,7 @@ class _Table:
             self.fail(key, f"must be between {minimum} and {maximum}, got {value}")
         return value
 
-    def number(self, key, minimum=None, maximum=None):
+    def number(self, key, minimum=None, maximum=None, above=None):
         value = self.get(key, (int, float), described="a number")
         if value is None:
             return None
@@ -373,6 +415,8 @@ class _Table:
             self.fail(key, f"must be a finite number, got {value}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, got {value}")
+        if above is not None and value <= above:
+            self.fail(key, f"must be more than {above}, got {value}")
         if maximum is not None and value > maximum:
             self.fail(key, f"must be at most {maximum:g}, got {value}")
         return float(value)

@@ -42,8 +42,8 @@ Run each TARGET as one device of a shared world. A TARGET is:
   - a script file: it becomes the device's main.py;
   - a folder standing for the device's /flash: boot.py then main.py run, and modules
     import from the folder and its lib/ folder, as on the board;
-  - a scenario file (*.toml): a world and several devices, each with its own name,
-    target, board, region, position and keys (schema: docs/scenario.md).
+  - a scenario file (*.toml): a world, its LoRa radio model and several devices, each
+    with its own name, target, board, region, position and keys (schema: docs/scenario.md).
 
 Devices are named after their script (without .py) or folder, made unique with -2, -3...
 With one device the output is exactly what it prints; with several, each line is
@@ -209,6 +209,7 @@ def _plan(args):
 
     # Scenario devices first: their names are given, the others' are derived around them.
     world = {}  # [world] key -> (value, file that set it)
+    radio = {}  # [radio] key -> (value, file that set it)
     taken = set()
     per_target = {}
     try:
@@ -220,6 +221,7 @@ def _plan(args):
             if not scenario.devices and len(args.targets) == 1:
                 raise UsageError(f"{scenario.path}: no [[device]] table: the world would be empty")
             _merge_world(world, scenario)
+            _merge_radio(radio, scenario)
             taken.update(d.name for d in scenario.devices)
             per_target[i] = list(scenario.devices)
     except ScenarioError as exc:
@@ -265,6 +267,7 @@ def _plan(args):
         "state_dir": state,
         "ntp_epoch_s": setting("ntp_epoch", "ntp_epoch_s", None),
         "reboot_time_ms": world["reboot_time_ms"][0] if "reboot_time_ms" in world else None,
+        "radio": {key: value for key, (value, _) in radio.items()} or None,
     }
     return world_kwargs, setting("until", "until_s", None), devices
 
@@ -279,6 +282,15 @@ def _merge_world(world, scenario):
             raise UsageError(f"{scenario.path}: [world] {key}: {value!r} contradicts "
                              f"{world[key][0]!r} from {world[key][1]}")
         world[key] = (value, scenario.path)
+
+
+def _merge_radio(radio, scenario):
+    """Adds a scenario's [radio] settings; two files may not disagree."""
+    for key, value in scenario.radio.items():
+        if key in radio and radio[key][0] != value:
+            raise UsageError(f"{scenario.path}: [radio] {key}: {value!r} contradicts "
+                             f"{radio[key][0]!r} from {radio[key][1]}")
+        radio[key] = (value, scenario.path)
 
 
 # --- running -----------------------------------------------------------------------------
@@ -322,7 +334,7 @@ def _run(world_kwargs, until_s, devices):
     stdout = _HostStream(sys.stdout)
     try:
         world = World(output=stdout, **world_kwargs)
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, TypeError, ValueError) as exc:
         raise UsageError(f"cannot create the world: {exc}") from None
     interrupted = False
     try:

@@ -7,6 +7,8 @@ the entry-point test run the real command in a subprocess.
 
 import json
 import os
+import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +16,8 @@ import textwrap
 
 import pytest
 
-from usocket_emu import cli
+from usocket_emu import World, cli
+from usocket_emu._scenario import RADIO_SETTINGS, WorldSpec, load_scenario
 
 from runtime_support import NTP_EPOCH_S, write_tree
 
@@ -342,6 +345,141 @@ def test_two_scenarios_may_not_contradict_each_other(tmp_path, capsys):
     status, out, err = run_cli(capsys, "run", tmp_path / "a.toml", tmp_path / "b.toml")
     assert_one_line_error(status, out, err)
     assert "seed" in err and "contradicts" in err
+
+
+# --- the [radio] table ---------------------------------------------------------------------
+
+#: Two LoPy4s 100 m apart: the listener prints the RSSI of the sender's frame.
+RSSI_PAIR = """
+    [[device]]
+    name = "tx"
+    script = "from network import LoRa\\nimport socket, time\\nLoRa(mode=LoRa.LORA, region=LoRa.EU868)\\ns = socket.socket(socket.AF_LORA, socket.SOCK_RAW)\\ntime.sleep_ms(10)\\ns.send('hi')"
+    position_m = [0, 0]
+
+    [[device]]
+    name = "rx"
+    script = "from network import LoRa\\nimport socket\\nlora = LoRa(mode=LoRa.LORA, region=LoRa.EU868)\\ns = socket.socket(socket.AF_LORA, socket.SOCK_RAW)\\nprint(s.recv(8), lora.stats().rssi)"
+    position_m = [100, 0]
+"""
+
+
+@pytest.fixture
+def made_worlds(monkeypatch):
+    """Every World the command makes, kept for inspection after the run."""
+    from usocket_emu import _world
+
+    made = []
+
+    class Recorded(_world.World):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(_world, "World", Recorded)
+    return made
+
+
+def test_the_radio_table_reaches_the_world_model(tmp_path, capsys, made_worlds):
+    (tmp_path / "radio.toml").write_text(textwrap.dedent("""
+        [world]
+        time = "virtual"
+
+        [radio]
+        reference_distance_m = 1
+        reference_path_loss_db = 31.22
+        path_loss_exponent = 3
+        shadowing_sigma_db = 0.0
+        minimum_distance_m = 0.5
+        capture = false
+        capture_threshold_db = 4.5
+        preamble_lock_grace_symbols = 4
+        inter_sf_interference = true
+        channel_overlap_125khz_hz = 0
+        channel_overlap_250khz_hz = 1
+        channel_overlap_500khz_hz = 2
+    """) + textwrap.dedent(RSSI_PAIR), encoding="utf-8")
+    status, out, err = run_cli(capsys, "run", tmp_path / "radio.toml")
+    assert (status, err) == (0, "")
+    # 14 dBm - (31.22 + 30 log10(100)) dB = -77.22 dBm; the defaults would give -122
+    assert out == "rx | b'hi' -77\n"
+    (world,) = made_worlds
+    assert world.radio_model == {
+        "reference_distance_m": 1.0, "reference_path_loss_db": 31.22, "path_loss_exponent": 3.0,
+        "shadowing_sigma_db": 0.0, "minimum_distance_m": 0.5, "capture": False,
+        "capture_threshold_db": 4.5, "preamble_lock_grace_symbols": 4, "inter_sf_interference": True,
+        "channel_overlap_125khz_hz": 0.0, "channel_overlap_250khz_hz": 1.0, "channel_overlap_500khz_hz": 2.0,
+    }
+
+
+def test_without_a_radio_table_the_world_keeps_the_lorasim_defaults(tmp_path, capsys, made_worlds):
+    (tmp_path / "plain.toml").write_text('[world]\ntime = "virtual"\n' + textwrap.dedent(RSSI_PAIR))
+    (tmp_path / "some.toml").write_text("[radio]\npath_loss_exponent = 2.08\n[[device]]\nname = 'x'\nscript = 'x = 1'\n")
+    status, out, _ = run_cli(capsys, "run", tmp_path / "plain.toml")
+    assert (status, out) == (0, "rx | b'hi' -122\n")  # 14 dBm - 135.69 dB at 100 m
+    # Two files may set the same key to the same value; the rest keep their defaults.
+    status, out, _ = run_cli(capsys, "run", tmp_path / "plain.toml", tmp_path / "some.toml")
+    assert (status, out) == (0, "rx | b'hi' -122\n")
+    with World(time="virtual") as default:
+        assert made_worlds[0].radio_model == made_worlds[1].radio_model == default.radio_model
+
+
+def test_the_radio_table_is_documented_with_its_defaults():
+    """docs/scenario.md lists every [radio] key with the default the medium really has."""
+    doc = (pathlib.Path(__file__).resolve().parents[3] / "docs" / "scenario.md").read_text(encoding="utf-8")
+    section = doc.split("## The [radio] table", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \|", section, re.MULTILINE)
+    documented = {key: default.strip() for key, default in rows}
+    with World(time="virtual") as world:
+        defaults = world.radio_model
+    assert list(documented) == list(RADIO_SETTINGS) == list(defaults)
+    for key, value in defaults.items():
+        assert documented[key] == (str(value).lower() if isinstance(value, bool) else f"{value:g}"), key
+
+
+@pytest.mark.parametrize(("toml", "complaint"), [
+    ("[radio]\nspeed_of_light = 3e8\n", "[radio] speed_of_light: unknown key (known keys here: capture,"),
+    ("radio = 3\n", "radio: expected a table, got an integer 3"),
+    ("[radio]\ncapture = 1\n", "[radio] capture: expected true or false, got an integer 1"),
+    ("[radio]\ninter_sf_interference = 'yes'\n", "[radio] inter_sf_interference: expected true or false"),
+    ("[radio]\npreamble_lock_grace_symbols = 2.5\n", "[radio] preamble_lock_grace_symbols: expected an integer, got a number 2.5"),
+    ("[radio]\npreamble_lock_grace_symbols = 3.0\n", "[radio] preamble_lock_grace_symbols: expected an integer"),
+    ("[radio]\npreamble_lock_grace_symbols = 256\n", "[radio] preamble_lock_grace_symbols: must be between 0 and 255, got 256"),
+    ("[radio]\npreamble_lock_grace_symbols = -1\n", "[radio] preamble_lock_grace_symbols: must be between 0 and 255"),
+    ("[radio]\npath_loss_exponent = '2'\n", "[radio] path_loss_exponent: expected a number, got a string '2'"),
+    ("[radio]\npath_loss_exponent = true\n", "[radio] path_loss_exponent: expected a number, got true or false True"),
+    ("[radio]\npath_loss_exponent = -2\n", "[radio] path_loss_exponent: must be at least 0"),
+    ("[radio]\nshadowing_sigma_db = -3.57\n", "[radio] shadowing_sigma_db: must be at least 0"),
+    ("[radio]\nreference_distance_m = 0\n", "[radio] reference_distance_m: must be more than 0, got 0"),
+    ("[radio]\nminimum_distance_m = 0.0\n", "[radio] minimum_distance_m: must be more than 0"),
+    ("[radio]\nreference_path_loss_db = nan\n", "[radio] reference_path_loss_db: must be a finite number"),
+    ("[radio]\ncapture_threshold_db = inf\n", "[radio] capture_threshold_db: must be a finite number"),
+    ("[radio]\nchannel_overlap_125khz_hz = 1e300\n", "[radio] channel_overlap_125khz_hz: must be at most 1e+09"),
+    ("[radio]\nreference_path_loss_db = -1e300\n", "[radio] reference_path_loss_db: must be at least"),
+    ("[radio]\n[radio.extra]\ncapture = true\n", "[radio] extra: unknown key"),
+])
+def test_bad_radio_tables_get_one_line_naming_file_and_key(tmp_path, capsys, toml, complaint):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml + "[[device]]\nname = 'a'\nscript = 'x = 1'\n", encoding="utf-8")
+    status, out, err = run_cli(capsys, "run", "--time", "virtual", path)
+    assert_one_line_error(status, out, err)
+    assert f"{path}: {complaint}" in err
+
+
+def test_two_radio_tables_may_not_contradict_each_other(tmp_path, capsys):
+    (tmp_path / "a.toml").write_text("[radio]\ncapture = true\n[[device]]\nname = 'a'\nscript = 'x = 1'\n")
+    (tmp_path / "b.toml").write_text("[radio]\ncapture = false\n[[device]]\nname = 'b'\nscript = 'x = 1'\n")
+    status, out, err = run_cli(capsys, "run", "--time", "virtual", tmp_path / "a.toml", tmp_path / "b.toml")
+    assert_one_line_error(status, out, err)
+    assert f"{tmp_path / 'b.toml'}: [radio] capture: False contradicts True from {tmp_path / 'a.toml'}" in err
+
+
+def test_load_scenario_gives_the_radio_table_as_world_radio_settings(tmp_path):
+    (tmp_path / "s.toml").write_text("[radio]\ncapture = false\npath_loss_exponent = 3\n")
+    scenario = load_scenario(tmp_path / "s.toml")
+    assert scenario.radio == {"path_loss_exponent": 3.0, "capture": False}
+    assert load_scenario(tmp_path / "s.toml").world == WorldSpec()
+    with World(time="virtual", radio=scenario.radio) as world:
+        assert world.radio_model["capture"] is False and world.radio_model["path_loss_exponent"] == 3.0
 
 
 # --- the real command: entry point and Ctrl-C --------------------------------------------

@@ -2,11 +2,14 @@
 """Smoke runs of the examples, with their output checked line by line where it is
 deterministic (virtual time, pinned seed and NTP)."""
 
+import json
 import pathlib
+import re
 import subprocess
 import sys
 
-from usocket_emu import cli
+from usocket_emu import World, cli
+from usocket_emu._scenario import load_scenario
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples" / "python"
 #: A bound on the demo's run (real time, loopback servers): a hang fails instead of blocking.
@@ -63,3 +66,110 @@ def test_the_readme_pytest_example(emu_world):
     emu_world.run(until_s=3600)
     assert "boot 60 woke from deep sleep rtc 3569" in node.output.splitlines()
     assert node.state.nvs["boots"] == 60
+
+
+# --- raw LoRa ----------------------------------------------------------------------------
+
+PINGPONG = [str(EXAMPLES / "lora_pingpong" / name) for name in ("ping.py", "pong.py")]
+
+
+def test_lora_pingpong_in_virtual_time(tmp_path, capsys):
+    log = tmp_path / "pingpong.jsonl"
+    status = cli.main(["run", "--time", "virtual", "--log", str(log), *PINGPONG])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    # Side by side (1 m apart, the model's minimum): -80 dBm. A round trip is 2 x (1 ms of
+    # listen-before-talk + 36.096 ms on the air for 6 bytes at SF7).
+    assert out.splitlines() == [
+        line for n in range(1, 6) for line in (
+            f"pong | got Ping {n} rssi -80 dBm",
+            f"ping | Ping {n} -> Pong {n} rssi -80 dBm after 74 ms")
+    ] + ["ping | 5 of 5 pings answered"]
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    on_air = [(e["device"], bytes.fromhex(e["payload"]), e["sf"], e["airtime_us"])
+              for e in events if e["event"] == "lora_tx"]
+    assert on_air == [
+        frame for n in range(1, 6) for frame in (
+            ("ping", b"Ping %d" % n, 7, 36096), ("pong", b"Pong %d" % n, 7, 36096))
+    ]
+    received = [(e["device"], e["from"], e["frame"]) for e in events if e["event"] == "lora_rx"]
+    assert received == [("pong" if i % 2 else "ping", "ping" if i % 2 else "pong", i) for i in range(1, 11)]
+    assert not [e for e in events if e["event"] == "lora_lost"]
+    # Each answer goes on the air 1 ms (listen-before-talk) after the ping has arrived.
+    tx_at = {e["frame"]: e["t_us"] for e in events if e["event"] == "lora_tx"}
+    rx_at = {e["frame"]: e["t_us"] for e in events if e["event"] == "lora_rx"}
+    assert all(tx_at[f + 1] - rx_at[f] == 1000 for f in range(1, 10, 2))
+
+
+def test_lora_pingpong_in_real_time(capsys):
+    status = cli.main(["run", "--time", "real", "--until", "2", *PINGPONG])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    # Real time: the round trips vary by a millisecond or so, and pong's and ping's lines
+    # of one round may come in either order.
+    pings = [line for line in lines if line.startswith("ping")]
+    assert [re.sub(r"after \d+ ms$", "after N ms", line) for line in pings] == [
+        f"ping | Ping {n} -> Pong {n} rssi -80 dBm after N ms" for n in range(1, 6)
+    ] + ["ping | 5 of 5 pings answered"]
+    assert all(70 <= int(re.search(r"after (\d+) ms", line).group(1)) < 1000 for line in pings[:-1])
+    assert [line for line in lines if line.startswith("pong")] == [
+        f"pong | got Ping {n} rssi -80 dBm" for n in range(1, 6)]
+
+
+def test_the_lora_gateway_hears_the_nodes_and_the_nodes_never_hear_each_other():
+    scenario = load_scenario(EXAMPLES / "lora_gateway" / "lora_gateway.toml")
+    spec = scenario.world
+    with World(time=spec.time, seed=spec.seed, ntp_epoch_s=spec.ntp_epoch_s, radio=scenario.radio) as world:
+        for device in scenario.devices:
+            device.add_to(world)
+        assert world.run() == "idle"
+        out = {name: device.output.splitlines() for name, device in world.devices.items()}
+        events = world.events()
+        assert world.radio_model["capture"] is True
+        counters = world.radio_counters()
+    assert out["gateway"] == ["gateway listening on 868000000 Hz, SF 7"] + [
+        line for n, (near, mid) in enumerate([("20.3", "21.3"), ("21.6", "22.6"), ("22.9", "18.9")], start=1)
+        for line in (f"frame {2 * n - 1} from node 0001 #{n} t={near}C rssi -117 dBm snr 0.0",
+                     f"frame {2 * n} from node 0002 #{n} t={mid}C rssi -125 dBm snr -8.0")
+    ]
+    assert out["node-near"] == [
+        "0001 reading 1 t=20.3C -> ack 0001 1 rssi -117 dBm",
+        "0001 reading 2 t=21.6C -> ack 0001 2 rssi -117 dBm",
+        "0001 reading 3 t=22.9C -> ack 0001 3 rssi -117 dBm",
+        "0001 done: 3 of 3 answered; heard 5 gateway answers and 0 node readings",
+    ]
+    assert out["node-mid"] == [
+        "0002 reading 1 t=21.3C -> ack 0002 1 rssi -125 dBm",
+        "0002 reading 2 t=22.6C -> ack 0002 2 rssi -125 dBm",
+        "0002 reading 3 t=18.9C -> ack 0002 3 rssi -125 dBm",
+        "0002 done: 3 of 3 answered; heard 6 gateway answers and 0 node readings",
+    ]
+    assert out["node-far"] == [
+        "0003 reading 1 t=22.3C -> no answer",
+        "0003 reading 2 t=18.6C -> no answer",
+        "0003 reading 3 t=19.9C -> no answer",
+        "0003 done: 0 of 3 answered; heard 0 gateway answers and 0 node readings",
+    ]
+
+    nodes = {"node-near", "node-mid", "node-far"}
+    sent = {e["frame"]: e for e in events if e["event"] == "lora_tx"}
+    # Nodes send with inverted IQ, the gateway with normal IQ: 9 readings, 6 answers.
+    assert sorted((e["device"] in nodes, e["iq_inverted"]) for e in sent.values()) == (
+        [(False, False)] * 6 + [(True, True)] * 9)
+    assert [bytes.fromhex(e["payload"]) for e in sent.values() if e["device"] == "gateway"] == [
+        b"ack 0001 1", b"ack 0002 1", b"ack 0001 2", b"ack 0002 2", b"ack 0001 3", b"ack 0002 3"]
+    heard = {(e["from"], e["device"]) for e in events if e["event"] == "lora_rx"}
+    assert heard == {("node-near", "gateway"), ("node-mid", "gateway"),
+                     ("gateway", "node-near"), ("gateway", "node-mid")}
+    lost = {(e["from"], e["device"], e["reason"]) for e in events if e["event"] == "lora_lost"}
+    assert lost == {
+        # 162 m apart: in range of each other, but of the wrong IQ polarity
+        ("node-near", "node-mid", "wrong_iq"), ("node-mid", "node-near", "wrong_iq"),
+        # 3 km away: below the SF7 sensitivity (-126.5 dBm), both ways
+        ("node-far", "gateway", "below_sensitivity"), ("gateway", "node-far", "below_sensitivity"),
+        ("node-far", "node-near", "below_sensitivity"), ("node-far", "node-mid", "below_sensitivity"),
+        ("node-near", "node-far", "below_sensitivity"), ("node-mid", "node-far", "below_sensitivity"),
+    }
+    assert counters["collisions"] == 0 and counters["transmissions"] == 15
+
