@@ -67,7 +67,7 @@ struct attempt {
     lora_medium::radio_id receiver;
     double rssi_dbm;
     std::uint64_t listen_epoch;  // the receiver's listen settings when the frame began
-    bool candidate;              // the receiver listens for exactly this kind of frame
+    bool candidate;              // the receiver listens for exactly this kind of frame (frequency, SF, BW)
     std::optional<lora_loss> loss;
 };
 
@@ -169,7 +169,12 @@ struct lora_medium::impl {
         return mw_to_dbm(mw);
     }
 
-    void set_listening(radio_id id, std::optional<lora_listen_settings> settings) {
+    double shadowing_db() {
+        return model.shadowing_sigma_db > 0 ? std::normal_distribution<double>(0.0, model.shadowing_sigma_db)(rng)
+                                            : 0.0;
+    }
+
+    void set_listening(radio_id id, std::optional<lora_listen_settings> settings, time_us now) {
         radio_state& r = radios[id];
         const bool was = r.listening.has_value();
         if (was && settings && same_listen(*r.listening, *settings)) {
@@ -183,6 +188,44 @@ struct lora_medium::impl {
         } else if (!was && settings) {
             listeners.push_back(id);
         }
+        if (settings) {
+            hear_what_is_on_air(id, *settings, now);
+        }
+    }
+
+    /// A radio that starts listening (or tunes elsewhere) cannot receive the frames already
+    /// on the air, but they still disturb the frames it can receive: it keeps them as
+    /// interferers, as if it had heard them begin.
+    void hear_what_is_on_air(radio_id id, const lora_listen_settings& l, time_us now) {
+        radio_state& r = radios[id];
+        for (const auto& tx : on_air) {
+            if (tx->sender == id || tx->end_us <= now ||
+                !channels_overlap(l.frequency_hz, l.bandwidth_hz, tx->frequency_hz, tx->modulation.bandwidth_hz)) {
+                continue;
+            }
+            const double sensitivity = sensitivity_dbm(tx->modulation.spreading_factor, tx->modulation.bandwidth_hz);
+            const auto seen = std::find_if(tx->attempts.begin(), tx->attempts.end(),
+                                           [id](const attempt& a) { return a.receiver == id; });
+            std::size_t index = static_cast<std::size_t>(seen - tx->attempts.begin());
+            if (seen == tx->attempts.end()) {
+                const double rssi = rssi_at(*tx, r) - shadowing_db();
+                if (rssi < sensitivity) {
+                    continue;
+                }
+                tx->attempts.push_back(attempt{id, rssi, r.listen_epoch, false, std::nullopt});
+            } else if (seen->rssi_dbm < sensitivity) {
+                continue;
+            }
+            r.in_air.push_back(heard{tx, index});
+        }
+    }
+
+    /// Marks a frame destroyed, unless it was already lost: a frame keeps its first reason
+    /// (a frame of the wrong IQ polarity that also overlaps another stays "wrong_iq").
+    static void destroy(attempt& a) noexcept {
+        if (!a.loss) {
+            a.loss = lora_loss::collision;
+        }
     }
 
     /// LoRaSim's verdict on a new frame (`fresh`) meeting one already on the air here.
@@ -194,15 +237,16 @@ struct lora_medium::impl {
                 return;  // orthogonal
             }
             if (fresh.rssi_dbm - old.rssi_dbm < inter_sf_rejection_db[sf_row(sf_new)][sf_row(sf_old)]) {
-                fresh.loss = lora_loss::collision;
+                destroy(fresh);
             }
             if (old.rssi_dbm - fresh.rssi_dbm < inter_sf_rejection_db[sf_row(sf_old)][sf_row(sf_new)]) {
-                old.loss = lora_loss::collision;
+                destroy(old);
             }
             return;
         }
         if (!model.capture) {
-            fresh.loss = old.loss = lora_loss::collision;
+            destroy(fresh);
+            destroy(old);
             return;
         }
         // The new frame locks on its preamble if the old one is gone within the grace symbols.
@@ -213,11 +257,12 @@ struct lora_medium::impl {
         }
         const double difference_db = fresh.rssi_dbm - old.rssi_dbm;
         if (std::abs(difference_db) < model.capture_threshold_db) {
-            fresh.loss = old.loss = lora_loss::collision;
+            destroy(fresh);
+            destroy(old);
         } else if (difference_db < 0) {
-            fresh.loss = lora_loss::collision;
+            destroy(fresh);
         } else {
-            old.loss = lora_loss::collision;
+            destroy(old);
         }
     }
 
@@ -247,7 +292,7 @@ void lora_medium::detach(radio_id radio) {
     if (radio >= impl_->radios.size() || !impl_->radios[radio].attached) {
         return;
     }
-    impl_->set_listening(radio, std::nullopt);
+    impl_->set_listening(radio, std::nullopt, 0);
     radio_state& r = impl_->radios[radio];
     r.attached = false;
     dropped = std::move(r.on_receive);
@@ -262,9 +307,10 @@ void lora_medium::move(radio_id radio, position_m where) {
 }
 
 void lora_medium::listen(radio_id radio, std::optional<lora_listen_settings> settings) {
+    const time_us now = impl_->owner.now_us();
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->radio(radio);
-    impl_->set_listening(radio, settings);
+    impl_->set_listening(radio, settings, now);
 }
 
 std::uint64_t lora_medium::transmit(radio_id radio, lora_frame frame, std::function<void()> on_done) {
@@ -293,13 +339,13 @@ std::uint64_t lora_medium::transmit(radio_id radio, lora_frame frame, std::funct
         sender_name = self.name;
         tx->id = ++m.last_frame;
         ++m.counters.transmissions;
-        // Half duplex: what this radio was receiving is lost.
+        // Half duplex: what this radio was receiving is lost. The frames stay in in_air: they
+        // still disturb what it hears after its own frame has ended.
         for (auto& h : self.in_air) {
             if (h.at().candidate && !h.at().loss) {
                 h.at().loss = lora_loss::deaf_while_transmitting;
             }
         }
-        self.in_air.clear();
         self.own = tx;
         const lora_modulation& mod = tx->modulation;
         for (const radio_id id : m.listeners) {
@@ -308,13 +354,10 @@ std::uint64_t lora_medium::transmit(radio_id radio, lora_frame frame, std::funct
             }
             radio_state& r = m.radios[id];
             const lora_listen_settings& l = *r.listening;
-            double rssi = m.rssi_at(*tx, r);
-            if (m.model.shadowing_sigma_db > 0) {
-                rssi -= std::normal_distribution<double>(0.0, m.model.shadowing_sigma_db)(m.rng);
-            }
+            const double rssi = m.rssi_at(*tx, r) - m.shadowing_db();
             const bool same_kind = l.frequency_hz == tx->frequency_hz && l.spreading_factor == mod.spreading_factor &&
                                    l.bandwidth_hz == mod.bandwidth_hz;
-            attempt a{id, rssi, r.listen_epoch, false, std::nullopt};
+            attempt a{id, rssi, r.listen_epoch, same_kind, std::nullopt};
             if (rssi < sensitivity_dbm(mod.spreading_factor, mod.bandwidth_hz)) {
                 // Too weak to hear, and (LoRaSim rule 1) too weak to disturb anything.
                 if (same_kind) {
@@ -327,7 +370,6 @@ std::uint64_t lora_medium::transmit(radio_id radio, lora_frame frame, std::funct
                 continue;  // another channel: nothing to hear, nothing to disturb
             }
             if (same_kind) {
-                a.candidate = true;
                 if (r.own) {
                     a.loss = lora_loss::deaf_while_transmitting;
                 } else if (l.iq_inverted != tx->iq_inverted) {
@@ -336,10 +378,8 @@ std::uint64_t lora_medium::transmit(radio_id radio, lora_frame frame, std::funct
                     a.loss = lora_loss::wrong_sync_word;
                 }
             }
-            if (r.own) {
-                tx->attempts.push_back(a);  // logged as lost; a transmitter takes no interference
-                continue;
-            }
+            // A transmitting receiver has lost this frame already (deaf_while_transmitting), but
+            // keeps it as an interferer for what comes after its own frame.
             tx->attempts.push_back(a);
             const std::size_t index = tx->attempts.size() - 1;
             auto& here = r.in_air;
@@ -397,8 +437,8 @@ void lora_medium::impl::finish(const std::shared_ptr<transmission>& tx) {
             radio_state& r = radios[a.receiver];
             auto& here = r.in_air;
             here.erase(std::remove_if(here.begin(), here.end(), [&](const heard& h) { return h.tx == tx; }), here.end());
-            if (!a.candidate && !a.loss) {
-                continue;  // only an interferer here
+            if (!a.candidate) {
+                continue;  // only an interferer here, whatever happened to it
             }
             if (!a.loss && (!r.attached || r.listen_epoch != a.listen_epoch)) {
                 a.loss = lora_loss::receiver_off;

@@ -130,15 +130,11 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     }
 
     void end_listen_before_talk(lora_medium::sense_id sense) {
-        after_unlock after;
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            transmit_or_retry_locked(sense, after);
-        }
-        run(after);
+        std::lock_guard<std::mutex> lock(mutex);
+        transmit_or_retry_locked(sense);
     }
 
-    void transmit_or_retry_locked(lora_medium::sense_id sense, after_unlock& after) {
+    void transmit_or_retry_locked(lora_medium::sense_id sense) {
         const double seen_dbm = medium.stop_sensing(sense);
         if (closed) {
             return;
