@@ -519,6 +519,30 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path, time_mode, wait):
     assert out == "" and "Traceback" not in err
 
 
+@pytest.mark.parametrize("wait", ["lora_send", "lora_recv_while_other_sends"])
+def test_ctrl_c_stops_a_blocking_lora_call_in_real_time(tmp_path, wait):
+    # A 255-byte frame at SF12 lasts about 10 s of air time: Ctrl-C arrives while the
+    # sender's send() or the receiver's recv() waits for it.
+    lora = "from network import LoRa\nimport socket\nlora = LoRa(mode=LoRa.LORA, region=LoRa.EU868, sf=12)\n"
+    lora += "s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)\n"
+    sender = script(tmp_path, "sender.py", lora + "print('ready')\ns.send(bytes(255))\n")
+    targets = [sender]
+    if wait == "lora_recv_while_other_sends":
+        targets.append(script(tmp_path, "receiver.py", lora + "s.recv(255)\n"))
+    proc = _spawn("run", "--time", "real", *targets)
+    try:
+        line = _readline_within(proc, STARTUP_LIMIT_S)
+        assert line.endswith("ready\n")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=EXIT_LIMIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == cli.EXIT_INTERRUPTED
+    assert out == "" and "Traceback" not in err
+
+
 def _readline_within(proc, limit_s):
     """The child's first stdout line, or a failure after limit_s (select, not sleep)."""
     import selectors
