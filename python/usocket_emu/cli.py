@@ -333,7 +333,8 @@ def _run(world_kwargs, until_s, devices):
 
     stdout = _HostStream(sys.stdout)
     try:
-        world = World(output=stdout, **world_kwargs)
+        # The command never reads events back: --log streams them to a file instead of memory.
+        world = World(output=stdout, keep_events=False, **world_kwargs)
     except (OSError, RuntimeError, TypeError, ValueError) as exc:
         raise UsageError(f"cannot create the world: {exc}") from None
     interrupted = False
