@@ -11,6 +11,7 @@
 #include "usocket/sim/lora_medium.hpp"
 #include "usocket/sim/lora_phy.hpp"
 #include "usocket/sim/lora_radio.hpp"
+#include "usocket/sim/pcap_writer.hpp"
 
 namespace py = pybind11;
 
@@ -170,7 +171,17 @@ void bind_lora(py::module_& m) {
              })
         .def("path_loss_db", [](const lora_medium& medium, const std::vector<double>& a, const std::vector<double>& b) {
             return medium.path_loss_db(to_position(a), to_position(b));
-        });
+        })
+        // open_pcap(path): every frame from now on goes to a LoRaTap pcap file (replacing
+        // any earlier one); close_pcap() stops and closes it.
+        .def(
+            "open_pcap",
+            [](lora_medium& medium, const std::string& path) {
+                auto writer = std::make_shared<sim::pcap_writer>(path);
+                medium.set_frame_observer([writer](const sim::lora_observed_frame& f) { writer->write(f); });
+            },
+            py::arg("path"))
+        .def("close_pcap", [](lora_medium& medium) { medium.set_frame_observer({}); });
 
     // Methods in network.LoRa's order: init, power_mode, reset, airtime, stats, events,
     // callback, ischannel_free; then close (the device reboots).

@@ -16,6 +16,7 @@ void bind_socket(py::module_& m);
 void bind_world(py::module_& m);
 void bind_crypto(py::module_& m);
 void bind_lora(py::module_& m);
+void bind_lorawan(py::module_& m);
 }  // namespace usocket::bindings
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -35,4 +36,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     usocket::bindings::bind_world(m);
     usocket::bindings::bind_crypto(m);
     usocket::bindings::bind_lora(m);
+    usocket::bindings::bind_lorawan(m);
 }

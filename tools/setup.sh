@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3 python3-dev python3-venv g++ cmake ninja-build libboost-dev libfmt-dev catch2 libssl-dev)
+packages=(python3 python3-dev python3-venv g++ cmake ninja-build libboost-dev libfmt-dev catch2 libssl-dev tshark)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,5 +19,5 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check pybind11 scikit-build-core pytest hypothesis
+.venv/bin/python -m pip install -q --disable-pip-version-check pybind11 scikit-build-core pytest hypothesis cryptography
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ".[test]"

@@ -126,6 +126,7 @@ struct lora_medium::impl {
     sense_id last_sense = 0;
     std::uint64_t last_frame = 0;
     lora_medium_counters counters;
+    std::shared_ptr<const frame_observer> observer;  // copied under the lock, called outside it
 
     radio_state& radio(radio_id id) {
         if (id >= radios.size() || !radios[id].attached) {
@@ -425,13 +426,20 @@ void lora_medium::impl::finish(const std::shared_ptr<transmission>& tx) {
     std::vector<std::pair<receive_handler, lora_reception>> deliveries;
     std::vector<std::pair<std::string, log_fields>> logs;
     std::function<void()> on_done;
+    std::shared_ptr<const frame_observer> watcher;
+    std::optional<lora_observed_frame::reception_quality> best;
+    std::string sender_name;
     const bool logging = owner.logging();
     {
         std::lock_guard<std::mutex> lock(mutex);
+        watcher = observer;
         on_air.erase(std::remove(on_air.begin(), on_air.end(), tx), on_air.end());
         radio_state& sender = radios[tx->sender];
         if (sender.own == tx) {
             sender.own.reset();
+        }
+        if (watcher) {
+            sender_name = sender.name;
         }
         for (auto& a : tx->attempts) {
             radio_state& r = radios[a.receiver];
@@ -479,6 +487,9 @@ void lora_medium::impl::finish(const std::shared_ptr<transmission>& tx) {
                                                      {"rssi_dbm", rx.rssi_dbm},
                                                      {"snr_db", rx.snr_db}});
             }
+            if (!best || rx.rssi_dbm > best->rssi_dbm) {
+                best = lora_observed_frame::reception_quality{rx.rssi_dbm, rx.snr_db};
+            }
             deliveries.emplace_back(r.on_receive, std::move(rx));
         }
         on_done = std::move(tx->on_done);
@@ -487,6 +498,21 @@ void lora_medium::impl::finish(const std::shared_ptr<transmission>& tx) {
         const std::string event = std::get<std::string>(fields.front().second);
         fields.erase(fields.begin());
         owner.log(event, device, fields);
+    }
+    if (watcher) {
+        lora_observed_frame seen;
+        seen.frame_id = tx->id;
+        seen.sender = std::move(sender_name);
+        seen.start_us = tx->start_us;
+        seen.end_us = tx->end_us;
+        seen.frequency_hz = tx->frequency_hz;
+        seen.modulation = tx->modulation;
+        seen.iq_inverted = tx->iq_inverted;
+        seen.sync_word = tx->sync_word;
+        seen.tx_power_dbm = tx->tx_power_dbm;
+        seen.payload = tx->payload;
+        seen.best_reception = best;
+        (*watcher)(seen);
     }
     for (auto& [handler, rx] : deliveries) {
         if (handler) {
@@ -534,6 +560,12 @@ double lora_medium::path_loss_db(position_m a, position_m b) const noexcept { re
 lora_medium_counters lora_medium::counters() const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     return impl_->counters;
+}
+
+void lora_medium::set_frame_observer(frame_observer observer) {
+    auto next = observer ? std::make_shared<const frame_observer>(std::move(observer)) : nullptr;
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->observer.swap(next);  // the old one is released after the lock
 }
 
 }  // namespace usocket::sim

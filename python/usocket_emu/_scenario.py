@@ -150,6 +150,7 @@ class WorldSpec:
     seed: Optional[int] = None
     until_s: Optional[float] = None       # emulated seconds
     log: Optional[str] = None             # absolute path of the JSON-lines event log
+    pcap: Optional[str] = None            # absolute path of the LoRa pcap capture
     state: Optional[str] = None           # absolute path of the state folder
     ntp_epoch_s: Optional[float] = None   # what NTP answers at emulated time 0
     reboot_time_ms: Optional[float] = None
@@ -245,6 +246,7 @@ def _parse_world(t):
         seed=t.integer("seed", 0, _MAX_SEED),
         until_s=t.number("until_s", minimum=0, maximum=MAX_SECONDS),
         log=t.path("log"),
+        pcap=t.path("pcap"),
         state=t.path("state"),
         ntp_epoch_s=t.number("ntp_epoch_s", minimum=0, maximum=MAX_SECONDS),
         reboot_time_ms=t.number("reboot_time_ms", minimum=0, maximum=MAX_SECONDS * 1000),

@@ -35,11 +35,13 @@ class World:
     ``radio``: the LoRa medium's model settings, e.g. ``{"capture": False,
     "shadowing_sigma_db": 3.57}`` (docs/radio.md lists them; ``world.radio_model`` shows
     the values in use). ``keep_events=False`` keeps no event log in memory (events() is
-    then empty): for long runs with many radios.
+    then empty): for long runs with many radios. ``pcap``: a file that receives every LoRa
+    frame on the air as a Wireshark capture (LoRaTap, link type 270, emulated timestamps;
+    docs/radio.md), flushed frame by frame and closed with the world.
     """
 
     def __init__(self, time="virtual", seed=0, *, log=None, state_dir=None, output=None,
-                 ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True):
+                 ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True, pcap=None):
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError("seed must be an int from 0 to 2**64-1")
         if ntp_epoch_s is not None:
@@ -51,6 +53,8 @@ class World:
             raise TypeError("radio is a dict of radio model settings")
         # One medium per world: every device's LoRa radio shares it (docs/radio.md).
         self._lora_medium = _core.LoRaMedium(self._core, dict(radio or {}))
+        if pcap is not None:  # before anything that would need cleaning up if it fails
+            self._lora_medium.open_pcap(os.fspath(pcap))
         self.time = time
         self.seed = seed
         self.devices = {}
@@ -134,6 +138,7 @@ class World:
             return
         self._closed = True
         self._core.halt()
+        self._lora_medium.close_pcap()
         for device in self.devices.values():
             # Their waits are halted already: most threads unwind by themselves. Only those
             # still computing after a grace period get DeviceHalt raised asynchronously (an

@@ -62,6 +62,8 @@ examples:
   {PROG} run --board FiPy --region US915 main.py
   # three devices (gateway, sensor, sensor-2), reproducible, with an event log
   {PROG} run --time virtual --seed 7 --log events.jsonl gateway/ sensor.py sensor.py
+  # raw LoRa ping-pong, every frame captured for Wireshark (tshark -r air.pcap -V)
+  {PROG} run --time virtual --pcap air.pcap ping.py pong.py
   # keep NVS and /flash between runs
   {PROG} run --state .emu-state node/
   # a scenario file; options override its [world] table
@@ -177,6 +179,9 @@ def _parsers():
                             "host clock); pin it for reproducible runs that sync the RTC")
     world.add_argument("--log", default=_UNSET, metavar="FILE",
                        help="write every emulator event to FILE, one JSON object per line")
+    world.add_argument("--pcap", default=_UNSET, metavar="FILE",
+                       help="write every LoRa frame on the air to FILE, a pcap capture for "
+                            "Wireshark/tshark (LoRaTap, emulated timestamps)")
     world.add_argument("--state", default=_UNSET, metavar="DIR",
                        help="keep each device's NVS, settings, LoRa NVRAM and /flash in DIR/NAME/ "
                             "between runs (default: nothing is kept)")
@@ -248,14 +253,11 @@ def _plan(args):
             return value
         return world[key][0] if key in world else default
 
-    log = setting("log", "log", None)
+    log = _output_file("--log", setting("log", "log", None))
+    pcap = _output_file("--pcap", setting("pcap", "pcap", None))
+    if log is not None and log == pcap:
+        raise UsageError(f"--log and --pcap name the same file: {log}")
     state = setting("state", "state", None)
-    if log is not None:
-        log = os.path.abspath(log)
-        if os.path.isdir(log):
-            raise UsageError(f"--log: {log} is a folder, not a file")
-        if not os.path.isdir(os.path.dirname(log)):
-            raise UsageError(f"--log: no such folder: {os.path.dirname(log)}")
     if state is not None:
         state = os.path.abspath(state)
         if os.path.exists(state) and not os.path.isdir(state):
@@ -264,12 +266,25 @@ def _plan(args):
         "time": setting("time", "time", "real"),
         "seed": setting("seed", "seed", 0),
         "log": log,
+        "pcap": pcap,
         "state_dir": state,
         "ntp_epoch_s": setting("ntp_epoch", "ntp_epoch_s", None),
         "reboot_time_ms": world["reboot_time_ms"][0] if "reboot_time_ms" in world else None,
         "radio": {key: value for key, (value, _) in radio.items()} or None,
     }
     return world_kwargs, setting("until", "until_s", None), devices
+
+
+def _output_file(option, path):
+    """An absolute path for a file the run writes, or None; UsageError if it cannot be one."""
+    if path is None:
+        return None
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise UsageError(f"{option}: {path} is a folder, not a file")
+    if not os.path.isdir(os.path.dirname(path)):
+        raise UsageError(f"{option}: no such folder: {os.path.dirname(path)}")
+    return path
 
 
 def _merge_world(world, scenario):

@@ -92,6 +92,29 @@ struct lora_reception {
     std::shared_ptr<const std::vector<std::uint8_t>> payload;
 };
 
+/// A frame that was on the air, as a sniffer listening on every channel would record it
+/// (set_frame_observer): what was sent, and how well the best receiver got it.
+struct lora_observed_frame {
+    std::uint64_t frame_id = 0;
+    std::string sender;
+    time_us start_us = 0;
+    time_us end_us = 0;
+    std::int64_t frequency_hz = 0;
+    lora_modulation modulation;
+    bool iq_inverted = false;
+    std::uint8_t sync_word = 0;
+    double tx_power_dbm = 0;
+    std::shared_ptr<const std::vector<std::uint8_t>> payload;
+
+    struct reception_quality {
+        double rssi_dbm = 0;
+        double snr_db = 0;
+    };
+    /// RSSI and SNR at the radio that received the frame with the highest RSSI; nullopt
+    /// when no radio received it (nobody listened, or every receiver lost it).
+    std::optional<reception_quality> best_reception;
+};
+
 /// Why a receiver that listened did not get a frame (logged as "reason").
 enum class lora_loss {
     collision,
@@ -116,6 +139,7 @@ class lora_medium {
 public:
     using radio_id = std::uint32_t;
     using receive_handler = std::function<void(const lora_reception&)>;
+    using frame_observer = std::function<void(const lora_observed_frame&)>;
 
     /// Draws its shadowing from a generator seeded by the world's (seeded) generator.
     lora_medium(world& w, lora_model model = {});
@@ -157,6 +181,11 @@ public:
     double path_loss_db(position_m a, position_m b) const noexcept;
 
     lora_medium_counters counters() const;
+
+    /// `observer` runs once for every frame, at its end (in the world event that decides
+    /// its receptions, no lock held, before the receivers get it); empty: none. One at a
+    /// time: a new one replaces the old.
+    void set_frame_observer(frame_observer observer);
 
     struct impl;
 
