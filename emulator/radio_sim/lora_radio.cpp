@@ -190,6 +190,11 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     }
 
     void on_receive(const lora_reception& rx) {
+        deliver(*rx.payload, 0, {rx.end_us, rx.rssi_dbm, rx.snr_db, rx.spreading_factor},
+                static_cast<std::int64_t>(rx.frame_id));
+    }
+
+    void deliver(std::vector<std::uint8_t> payload, int port, const received_info& info, std::int64_t frame_id) {
         after_unlock after;
         {
             std::lock_guard<std::mutex> lock(mutex);
@@ -198,17 +203,16 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             }
             // The radio measured the frame either way; only a queued frame is delivered and
             // sets RX_PACKET_EVENT (pycom-api.md 3.7).
-            stats.rx_timestamp_us = rx.end_us - clock_origin_us;
-            stats.rssi_dbm = static_cast<int>(std::lround(rx.rssi_dbm));
-            stats.snr_db = register_snr_db(rx.snr_db);
-            stats.sf_rx = rx.spreading_factor;
+            stats.rx_timestamp_us = info.end_us - clock_origin_us;
+            stats.rssi_dbm = static_cast<int>(std::lround(info.rssi_dbm));
+            stats.snr_db = register_snr_db(info.snr_db);
+            stats.sf_rx = info.sf_or_dr;
             if (inbox.size() < receive_queue_depth) {
-                inbox.push_back(received{*rx.payload, 0, 0});
+                inbox.push_back(received{std::move(payload), 0, port});
                 after.notify = true;
                 raise_event_locked(lora_event::rx_packet, after);
             } else if (w.logging()) {
-                w.log("lora_rx_dropped", name, {{"frame", static_cast<std::int64_t>(rx.frame_id)},
-                                                {"reason", std::string("receive_queue_full")}});
+                w.log("lora_rx_dropped", name, {{"frame", frame_id}, {"reason", std::string("receive_queue_full")}});
             }
         }
         run(after);
@@ -382,6 +386,33 @@ wait_status lora_radio::receive(std::optional<time_us> wait_us, std::size_t max_
             return st;
         }
     }
+}
+
+void lora_radio::deliver(std::vector<std::uint8_t> payload, int port, const received_info& info) {
+    impl_->deliver(std::move(payload), port, info, 0);
+}
+
+void lora_radio::record_uplink(const uplink_info& info) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    lora_radio_stats& s = impl_->stats;
+    s.sf_tx = info.dr;
+    s.tx_trials = info.trials;
+    s.tx_power_dbm = info.tx_power_index;
+    s.tx_time_on_air_ms = info.time_on_air_ms;
+    s.tx_counter = info.fcnt_up;
+    s.tx_frequency_hz = info.frequency_hz;
+}
+
+void lora_radio::raise_events(int events) {
+    impl::after_unlock after;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (impl_->closed) {
+            return;
+        }
+        impl_->raise_event_locked(events, after);
+    }
+    impl_->run(after);
 }
 
 std::size_t lora_radio::received_pending() const {

@@ -120,6 +120,33 @@ public:
     /// true when the RSSI stayed below `threshold_dbm`.
     wait_status channel_free(double threshold_dbm, time_us duration_us, bool& free);
 
+    // --- for the LoRaWAN MAC, which drives the air in LoRaWAN mode ---------------------
+    // The firmware keeps one receive queue, one event word and one stats block whatever the
+    // mode: the MAC hands its downlinks and its uplink results to them here.
+
+    /// What a received frame leaves in stats(): in LoRaWAN mode sfrx is the downlink's DR.
+    struct received_info {
+        time_us end_us = 0;
+        double rssi_dbm = 0;
+        double snr_db = 0;
+        int sf_or_dr = 0;
+    };
+    /// Queues a downlink's FRMPayload with its FPort (dropped, and logged, when the queue
+    /// is full), updates stats() and raises RX_PACKET_EVENT for a queued one.
+    void deliver(std::vector<std::uint8_t> payload, int port, const received_info& info);
+    /// What an uplink cycle leaves in stats() (pycom-api.md 4.5, LoRaWAN meanings).
+    struct uplink_info {
+        int dr = 0;
+        int trials = 0;
+        int tx_power_index = 0;
+        std::uint32_t time_on_air_ms = 0;
+        std::uint32_t fcnt_up = 0;
+        std::int64_t frequency_hz = 0;
+    };
+    void record_uplink(const uplink_info& info);
+    /// Raises event bits (TX_PACKET_EVENT, TX_FAILED_EVENT) and runs the callback if asked.
+    void raise_events(int events);
+
     struct impl;
 
 private:
