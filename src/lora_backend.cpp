@@ -7,6 +7,7 @@
 
 #include "usocket/constants.hpp"
 #include "usocket/error.hpp"
+#include "stack_state.hpp"
 #include "usocket/sim/lora_radio.hpp"
 
 namespace usocket::detail {
@@ -39,8 +40,13 @@ int max_data_rate(int region) noexcept { return region == us915 ? 4 : 6; }
 
 }  // namespace lora_region
 
-lora_backend::lora_backend(std::shared_ptr<sim::lora_radio> radio, int region)
-    : radio_(std::move(radio)), region_(region), data_rate_(lora_region::default_data_rate(region)) {}
+lora_backend::lora_backend(std::shared_ptr<stack_state> stack)
+    : stack_(std::move(stack)), data_rate_(lora_region::default_data_rate(nic().second)) {}
+
+std::pair<std::shared_ptr<sim::lora_radio>, int> lora_backend::nic() const {
+    std::lock_guard<std::mutex> lock(stack_->mutex);
+    return {stack_->lora_radio, stack_->lora_region};
+}
 
 // LoRa sockets have no lwIP descriptor; the firmware numbers them apart from IP sockets.
 int lora_backend::fileno() const noexcept { return -1; }
@@ -67,7 +73,8 @@ void lora_backend::connect(const inet_address& /*peer*/, std::error_code& ec) { 
 
 std::size_t lora_backend::send(const void* data, std::size_t size, std::error_code& ec) {
     // lora_socket_send, in the firmware's order (after the closed-socket check above us).
-    if (radio_->power_mode() == sim::lora_power_mode::sleep) {
+    const auto radio = nic().first;
+    if (radio->power_mode() == sim::lora_power_mode::sleep) {
         ec = errc::enetdown;
         return 0;
     }
@@ -82,7 +89,7 @@ std::size_t lora_backend::send(const void* data, std::size_t size, std::error_co
     std::vector<std::uint8_t> payload(bytes, bytes + size);
     // Blocking and timed sockets wait for TX-done without limit: the timeout bounds queueing only.
     const bool wait_sent = !timeout_.is_non_blocking();
-    switch (radio_->send(std::move(payload), wait_of(timeout_), wait_sent)) {
+    switch (radio->send(std::move(payload), wait_of(timeout_), wait_sent)) {
     case sim::lora_radio::send_status::sent:
     case sim::lora_radio::send_status::queued: return size;
     case sim::lora_radio::send_status::queue_full: ec = errc::eagain; return 0;
@@ -93,7 +100,7 @@ std::size_t lora_backend::send(const void* data, std::size_t size, std::error_co
 
 std::size_t lora_backend::receive(void* data, std::size_t size, int& port, std::error_code& ec) {
     std::vector<std::uint8_t> got;
-    switch (radio_->receive(wait_of(timeout_), size, got, port)) {
+    switch (nic().first->receive(wait_of(timeout_), size, got, port)) {
     case sim::wait_status::ready:
         if (!got.empty()) {
             std::memcpy(data, got.data(), got.size());
@@ -143,7 +150,7 @@ void lora_backend::setsockopt(std::int64_t level, std::int64_t option, const voi
     if (option == sockopt::so_confirmed) {
         confirmed_ = (v & 0xFF) != 0;  // the firmware stores one byte
     } else if (option == sockopt::so_dr) {
-        if (v < 0 || v > lora_region::max_data_rate(region_)) {
+        if (v < 0 || v > lora_region::max_data_rate(nic().second)) {
             ec = errc::eopnotsupp;
             return;
         }
@@ -157,10 +164,11 @@ std::optional<int> lora_backend::ready_events(int wanted) const {
     constexpr int readable = 0x0001;
     constexpr int writable = 0x0004;
     int ready = 0;
-    if ((wanted & readable) != 0 && radio_->received_pending() > 0) {
+    const auto radio = nic().first;
+    if ((wanted & readable) != 0 && radio->received_pending() > 0) {
         ready |= readable;
     }
-    if ((wanted & writable) != 0 && radio_->can_queue()) {
+    if ((wanted & writable) != 0 && radio->can_queue()) {
         ready |= writable;
     }
     return ready;

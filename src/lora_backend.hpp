@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 #include "backend.hpp"
 
@@ -14,10 +15,14 @@ class lora_radio;
 
 namespace usocket::detail {
 
+struct stack_state;
+
 class lora_backend final : public socket_backend {
 public:
-    /// A socket over `radio`; its uplink settings take the defaults of `region`.
-    lora_backend(std::shared_ptr<sim::lora_radio> radio, int region);
+    /// A socket over the stack's LoRa NIC. Every call reaches the NIC registered now (the
+    /// firmware's sockets share the module-level radio state, re-init included); the
+    /// socket's DR starts at the default of the region registered when it was made.
+    explicit lora_backend(std::shared_ptr<stack_state> stack);
 
     int fileno() const noexcept override;
     void shut() noexcept override {}
@@ -45,9 +50,10 @@ public:
 
 private:
     std::size_t receive(void* data, std::size_t size, int& port, std::error_code& ec);
+    /// The radio registered now, and its region.
+    std::pair<std::shared_ptr<sim::lora_radio>, int> nic() const;
 
-    std::shared_ptr<sim::lora_radio> radio_;
-    int region_;
+    std::shared_ptr<stack_state> stack_;
     int fport_ = 2;  // modlora.c: every LoRa socket starts on FPort 2
     int data_rate_;
     bool confirmed_ = false;

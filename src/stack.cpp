@@ -19,12 +19,16 @@ namespace detail {
 std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, int proto, std::error_code& ec) {
     (void)proto;  // lwIP picks TCP or UDP from the type alone: socket(AF_INET, SOCK_DGRAM) keeps proto 6
     if (family == family::lora) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!lora_radio) {
+        bool registered = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            registered = lora_radio != nullptr;
+        }
+        if (!registered) {
             ec = failure::network_card_not_available;
             return nullptr;
         }
-        return std::make_unique<lora_backend>(lora_radio, lora_region);
+        return std::make_unique<lora_backend>(std::shared_ptr<stack_state>(shared_from_this()));
     }
     if (family != family::inet || !ip_interface_up.load()) {
         // No LoRa or Sigfox radio is registered as a NIC yet, or no IP interface is up

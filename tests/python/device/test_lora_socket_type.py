@@ -45,3 +45,26 @@ except Exception as e:
     assert output.splitlines() == ["in with", "OSError (9,)"]
     _dev, output, _ = run_script(script, strict_firmware=True)
     assert output.splitlines() == ["AttributeError (\"'socket' object has no attribute '__exit__'\",)"]
+
+
+def test_a_socket_follows_the_radio_after_a_re_init():
+    # The firmware's sockets share the module-level LoRa state: after init(region=US915), a
+    # socket made under EU868 checks SO_DR against US915's range, and sends with the new
+    # settings.
+    script = """
+from network import LoRa
+import socket
+lora = LoRa(mode=LoRa.LORA, region=LoRa.EU868)
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+s.setsockopt(socket.SOL_LORA, socket.SO_DR, 6)
+lora.init(mode=LoRa.LORA, region=LoRa.US915, sf=9)
+try:
+    s.setsockopt(socket.SOL_LORA, socket.SO_DR, 5)
+except OSError as e:
+    print('SO_DR 5', e.args)
+s.send(b'x')
+print(lora.stats().sftx, lora.stats().tx_frequency)
+"""
+    _dev, output, events = run_script(script)
+    assert output.splitlines() == ["SO_DR 5 (95,)", "9 915000000"]
+    assert [e["sf"] for e in events if e["event"] == "lora_tx"] == [9]
