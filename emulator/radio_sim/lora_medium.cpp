@@ -529,6 +529,22 @@ bool lora_medium::transmitting(radio_id radio) const {
     return radio < impl_->radios.size() && impl_->radios[radio].own != nullptr;
 }
 
+bool lora_medium::receiving(radio_id radio) const {
+    const time_us now = impl_->owner.now_us();
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (radio >= impl_->radios.size()) {
+        return false;
+    }
+    const radio_state& r = impl_->radios[radio];
+    if (!r.attached || !r.listening || r.own) {
+        return false;
+    }
+    return std::any_of(r.in_air.begin(), r.in_air.end(), [&](const heard& h) {
+        const attempt& a = h.at();
+        return a.candidate && !a.loss && a.listen_epoch == r.listen_epoch && h.tx->end_us > now;
+    });
+}
+
 double lora_medium::channel_rssi_dbm(radio_id radio, std::int64_t frequency_hz, std::int64_t bandwidth_hz) const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->radio(radio);

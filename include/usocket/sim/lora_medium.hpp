@@ -166,6 +166,10 @@ public:
     std::uint64_t transmit(radio_id radio, lora_frame frame, std::function<void()> on_done = {});
     /// True while the radio's own frame is on the air.
     bool transmitting(radio_id radio) const;
+    /// True while a frame the radio listens for (its frequency, SF and bandwidth, its IQ
+    /// polarity and sync word, above its sensitivity, heard since it began and not yet lost)
+    /// is on the air at it: a receiver that detected a preamble and keeps its window open.
+    bool receiving(radio_id radio) const;
 
     /// Received power at `radio` of everything on the air overlapping `frequency_hz` and
     /// `bandwidth_hz`, noise included (what an RSSI reading shows).
