@@ -231,6 +231,7 @@ void bind_lora(py::module_& m) {
                  return free;
              })
         .def_property_readonly("received_pending", &lora_radio::received_pending)
+        .def("set_mac_mode", &lora_radio::set_mac_mode)
         .def("close", &lora_radio::close);
 }
 

@@ -16,7 +16,9 @@ void bind_socket(py::module_& m);
 void bind_world(py::module_& m);
 void bind_crypto(py::module_& m);
 void bind_lora(py::module_& m);
+void bind_lorawan_mac(py::module_& m);
 void bind_lorawan(py::module_& m);
+void bind_lorawan_network(py::module_& m);
 }  // namespace usocket::bindings
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -36,5 +38,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     usocket::bindings::bind_world(m);
     usocket::bindings::bind_crypto(m);
     usocket::bindings::bind_lora(m);
+    usocket::bindings::bind_lorawan_mac(m);
     usocket::bindings::bind_lorawan(m);
+    usocket::bindings::bind_lorawan_network(m);
 }

@@ -14,6 +14,7 @@
 #include "usocket/socket.hpp"
 #include "usocket/stack.hpp"
 #include "usocket/sim/lora_radio.hpp"
+#include "usocket/sim/lorawan_mac.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace py = pybind11;
@@ -191,6 +192,8 @@ void bind_stack(py::module_& m) {
         // set_lora_radio(radio | None, region): registers network.LoRa's radio as the NIC of AF_LORA
         .def("set_lora_radio", &stack::set_lora_radio, py::arg("radio"), py::arg("region"))
         .def_property_readonly("has_lora_radio", &stack::has_lora_radio)
+        // set_lorawan_mac(mac | None): LoRaWAN mode's MAC, which AF_LORA sockets then send through
+        .def("set_lorawan_mac", &stack::set_lorawan_mac, py::arg("mac"))
         // constants() -> {name: value} of the usocket constants this board has
         .def("constants",
              [](const stack& s) {

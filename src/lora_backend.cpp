@@ -9,6 +9,7 @@
 #include "usocket/error.hpp"
 #include "stack_state.hpp"
 #include "usocket/sim/lora_radio.hpp"
+#include "usocket/sim/lorawan_mac.hpp"
 
 namespace usocket::detail {
 namespace {
@@ -41,11 +42,11 @@ int max_data_rate(int region) noexcept { return region == us915 ? 4 : 6; }
 }  // namespace lora_region
 
 lora_backend::lora_backend(std::shared_ptr<stack_state> stack)
-    : stack_(std::move(stack)), data_rate_(lora_region::default_data_rate(nic().second)) {}
+    : stack_(std::move(stack)), data_rate_(lora_region::default_data_rate(nic().region)) {}
 
-std::pair<std::shared_ptr<sim::lora_radio>, int> lora_backend::nic() const {
+lora_backend::lora_nic lora_backend::nic() const {
     std::lock_guard<std::mutex> lock(stack_->mutex);
-    return {stack_->lora_radio, stack_->lora_region};
+    return {stack_->lora_radio, stack_->lora_region, stack_->lorawan_mac};
 }
 
 // LoRa sockets have no lwIP descriptor; the firmware numbers them apart from IP sockets.
@@ -73,7 +74,8 @@ void lora_backend::connect(const inet_address& /*peer*/, std::error_code& ec) { 
 
 std::size_t lora_backend::send(const void* data, std::size_t size, std::error_code& ec) {
     // lora_socket_send, in the firmware's order (after the closed-socket check above us).
-    const auto radio = nic().first;
+    const auto [radio, region, mac] = nic();
+    (void)region;
     if (radio->power_mode() == sim::lora_power_mode::sleep) {
         ec = errc::enetdown;
         return 0;
@@ -84,6 +86,9 @@ std::size_t lora_backend::send(const void* data, std::size_t size, std::error_co
     }
     if (size == 0) {
         return 0;
+    }
+    if (mac) {
+        return send_lorawan(*mac, data, size, ec);
     }
     const auto* bytes = static_cast<const std::uint8_t*>(data);
     std::vector<std::uint8_t> payload(bytes, bytes + size);
@@ -98,9 +103,28 @@ std::size_t lora_backend::send(const void* data, std::size_t size, std::error_co
     return 0;
 }
 
+std::size_t lora_backend::send_lorawan(sim::lorawan_mac& mac, const void* data, std::size_t size,
+                                       std::error_code& ec) {
+    // pycom-api.md 3.4: ENETDOWN before the join; the timeout bounds queueing only; a
+    // blocking or timed socket waits for the end of the MAC cycle.
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    std::vector<std::uint8_t> payload(bytes, bytes + size);
+    using status = sim::lorawan_mac::send_status;
+    switch (mac.send(std::move(payload), fport_, confirmed_, data_rate_, wait_of(timeout_), !timeout_.is_non_blocking())) {
+    case status::sent:
+    case status::queued: return size;
+    case status::not_joined: ec = errc::enetdown; return 0;
+    case status::too_large: ec = errc::emsgsize; return 0;
+    case status::queue_full:
+    case status::failed: ec = errc::eagain; return 0;  // TimeoutError on a socket with a timeout
+    case status::halted: ec = failure::device_halted; return 0;
+    }
+    return 0;
+}
+
 std::size_t lora_backend::receive(void* data, std::size_t size, int& port, std::error_code& ec) {
     std::vector<std::uint8_t> got;
-    switch (nic().first->receive(wait_of(timeout_), size, got, port)) {
+    switch (nic().radio->receive(wait_of(timeout_), size, got, port)) {
     case sim::wait_status::ready:
         if (!got.empty()) {
             std::memcpy(data, got.data(), got.size());
@@ -150,7 +174,7 @@ void lora_backend::setsockopt(std::int64_t level, std::int64_t option, const voi
     if (option == sockopt::so_confirmed) {
         confirmed_ = (v & 0xFF) != 0;  // the firmware stores one byte
     } else if (option == sockopt::so_dr) {
-        if (v < 0 || v > lora_region::max_data_rate(nic().second)) {
+        if (v < 0 || v > lora_region::max_data_rate(nic().region)) {
             ec = errc::eopnotsupp;
             return;
         }
@@ -164,11 +188,12 @@ std::optional<int> lora_backend::ready_events(int wanted) const {
     constexpr int readable = 0x0001;
     constexpr int writable = 0x0004;
     int ready = 0;
-    const auto radio = nic().first;
+    const auto [radio, region, mac] = nic();
+    (void)region;
     if ((wanted & readable) != 0 && radio->received_pending() > 0) {
         ready |= readable;
     }
-    if ((wanted & writable) != 0 && radio->can_queue()) {
+    if ((wanted & writable) != 0 && (mac ? mac->can_queue() : radio->can_queue())) {
         ready |= writable;
     }
     return ready;

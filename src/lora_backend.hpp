@@ -11,6 +11,7 @@
 
 namespace usocket::sim {
 class lora_radio;
+class lorawan_mac;
 }
 
 namespace usocket::detail {
@@ -50,8 +51,14 @@ public:
 
 private:
     std::size_t receive(void* data, std::size_t size, int& port, std::error_code& ec);
-    /// The radio registered now, and its region.
-    std::pair<std::shared_ptr<sim::lora_radio>, int> nic() const;
+    struct lora_nic {
+        std::shared_ptr<sim::lora_radio> radio;
+        int region;
+        std::shared_ptr<sim::lorawan_mac> mac;  ///< LoRaWAN mode
+    };
+    /// The NIC registered now.
+    lora_nic nic() const;
+    std::size_t send_lorawan(sim::lorawan_mac& mac, const void* data, std::size_t size, std::error_code& ec);
 
     std::shared_ptr<stack_state> stack_;
     int fport_ = 2;  // modlora.c: every LoRa socket starts on FPort 2

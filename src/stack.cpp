@@ -112,6 +112,11 @@ void stack::set_lora_radio(std::shared_ptr<sim::lora_radio> radio, int region) {
     state_->lora_region = region;
 }
 
+void stack::set_lorawan_mac(std::shared_ptr<sim::lorawan_mac> mac) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->lorawan_mac = std::move(mac);
+}
+
 bool stack::has_lora_radio() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->lora_radio != nullptr;

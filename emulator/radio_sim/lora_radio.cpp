@@ -62,6 +62,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     lora_medium::radio_id radio = 0;
     bool closed = false;
     lora_radio_settings settings;
+    bool mac_mode = false;  // LoRaWAN: the MAC drives the air
     std::deque<command> commands;
     bool in_flight = false;
     command current{};  // taken off the queue by the task: in listen-before-talk or on the air
@@ -102,7 +103,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
         if (closed) {
             return;
         }
-        if (settings.power_mode == lora_power_mode::always_on) {
+        if (settings.power_mode == lora_power_mode::always_on && !mac_mode) {
             medium.listen(radio, listen_of(settings));
         } else {
             medium.listen(radio, std::nullopt);
@@ -180,7 +181,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             in_flight = false;
             after.notify = true;
             raise_event_locked(lora_event::tx_packet, after);
-            if (!closed) {
+            if (!closed && !mac_mode) {
                 // After TX-done the task always puts the radio back into continuous RX.
                 medium.listen(radio, listen_of(settings));
             }
@@ -386,6 +387,12 @@ wait_status lora_radio::receive(std::optional<time_us> wait_us, std::size_t max_
             return st;
         }
     }
+}
+
+void lora_radio::set_mac_mode(bool on) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->mac_mode = on;
+    impl_->apply_listening_locked();
 }
 
 void lora_radio::deliver(std::vector<std::uint8_t> payload, int port, const received_info& info) {

@@ -22,6 +22,7 @@ struct stack_state;
 }
 namespace sim {
 class lora_radio;
+class lorawan_mac;
 }
 
 /// How a device's stack behaves.
@@ -72,6 +73,8 @@ public:
     /// unregisters it (sockets made before keep theirs).
     void set_lora_radio(std::shared_ptr<sim::lora_radio> radio, int region);
     bool has_lora_radio() const;
+    /// In LoRaWAN mode, the MAC AF_LORA sockets send through (null: raw mode).
+    void set_lorawan_mac(std::shared_ptr<sim::lorawan_mac> mac);
 
     /// Installs the check blocked calls make (for Ctrl-C); empty means never interrupted.
     void set_interrupt_check(interrupt_check check);

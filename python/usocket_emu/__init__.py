@@ -10,10 +10,11 @@ with the default profile); ``make_usocket()`` builds the module of another devic
 import sys
 
 from ._core import __version__
+from ._network import Downlink, Join, Network, Uplink
 from ._usocket import make_usocket
 from ._world import World
 
-__all__ = ["World", "__version__", "make_usocket", "usocket"]
+__all__ = ["Downlink", "Join", "Network", "Uplink", "World", "__version__", "make_usocket", "usocket"]
 
 #: The default device's usocket module (LoPy4, default profile).
 usocket = make_usocket()

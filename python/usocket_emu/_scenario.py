@@ -28,8 +28,9 @@ else:  # pragma: no cover - Python 3.9 and 3.10
 
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "DEFAULT_REGION", "KEY_SIZES", "LORA_BOARDS", "LORA_REGIONS",
-    "RADIO_SETTINGS", "DeviceSpec", "Scenario", "ScenarioError", "WorldSpec", "canonical_board",
-    "check_region", "device_name", "load_scenario", "parse_scenario", "target_problem", "unique_name",
+    "RADIO_SETTINGS", "DeviceSpec", "DownlinkSpec", "GatewaySpec", "Scenario", "ScenarioError",
+    "WorldSpec", "canonical_board", "check_region", "device_name", "load_scenario", "parse_scenario",
+    "target_problem", "unique_name",
 ]
 
 #: Boards the emulator models (spec §0), in the spelling os.uname() uses.
@@ -181,12 +182,50 @@ class DeviceSpec:
 
 
 @dataclass(frozen=True)
+class GatewaySpec:
+    """One ``[[gateway]]`` table: a gateway of the region's LoRaWAN network."""
+
+    name: str
+    position_m: Tuple[float, float] = (0.0, 0.0)
+    region: str = DEFAULT_REGION
+
+    def add_to(self, world):
+        return world.add_gateway(self.name, self.position_m, region=self.region)
+
+
+@dataclass(frozen=True)
+class DownlinkSpec:
+    """One ``[[downlink]]`` table: an application downlink queued before the run starts,
+    for a device of the file (``device``) or a DevEUI or DevAddr."""
+
+    port: int
+    payload: bytes
+    confirmed: bool = False
+    device: Optional[str] = None          # a [[device]] name
+    dev_eui: Optional[bytes] = None       # 8 bytes
+    dev_addr: Optional[int] = None
+    region: str = DEFAULT_REGION          # the network it goes through (a device's own region)
+
+    def queue_in(self, world):
+        """Queues the downlink in ``world``'s network; returns its id."""
+        if self.device is not None:
+            target = world.devices[self.device]
+        else:
+            target = self.dev_eui if self.dev_eui is not None else self.dev_addr
+        return world.network(self.region).queue_downlink(target, self.port, self.payload, self.confirmed)
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: str                             # absolute path of the file
     world: WorldSpec
     devices: Tuple[DeviceSpec, ...]
     #: The [radio] table: only the settings given, ready for World(radio=...).
     radio: Dict[str, object] = field(default_factory=dict)
+    #: The [network] table: only the settings given, ready for World(network=...).
+    network: Dict[str, object] = field(default_factory=dict)
+    gateways: Tuple[GatewaySpec, ...] = ()
+    downlinks: Tuple[DownlinkSpec, ...] = ()
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -223,10 +262,14 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
     top = _Table(data, path, "")
     world_table = top.table("world")
     radio_table = top.table("radio")
+    network_table = top.table("network")
     device_tables = top.array_of_tables("device")
+    gateway_tables = top.array_of_tables("gateway")
+    downlink_tables = top.array_of_tables("downlink")
     top.finish()
     world = _parse_world(world_table) if world_table is not None else WorldSpec()
     radio = _parse_radio(radio_table) if radio_table is not None else {}
+    network = _parse_network(network_table) if network_table is not None else {}
     defaults = (canonical_board(board), region, bool(strict_firmware))
     device_tables = device_tables or ()
     # Names given explicitly anywhere in the file are not available to derived names.
@@ -237,7 +280,13 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
         device = _parse_device(table, index, defaults, names, reserved)
         names.add(device.name)
         devices.append(device)
-    return Scenario(path, world, tuple(devices), radio)
+    gateways = []
+    for index, table in enumerate(gateway_tables or (), start=1):
+        gateways.append(_parse_gateway(table, index, region, gateways))
+    by_name = {d.name: d for d in devices}
+    downlinks = tuple(_parse_downlink(table, index, region, by_name)
+                      for index, table in enumerate(downlink_tables or (), start=1))
+    return Scenario(path, world, tuple(devices), radio, network, tuple(gateways), downlinks)
 
 
 def _parse_world(t):
@@ -270,6 +319,89 @@ def _parse_radio(t):
             radio[key] = value
     t.finish()
     return radio
+
+
+def _parse_network(t):
+    network = {}
+    for key in ("strict", "echo"):
+        value = t.boolean(key)
+        if value is not None:
+            network[key] = value
+    net_id = t.integer("net_id", 0, 0xFFFFFF)
+    if net_id is not None:
+        network["net_id"] = net_id
+    t.finish()
+    return network
+
+
+def _table_region(t, default_region):
+    """The ``region`` key of a [[gateway]] or [[downlink]]: default --region, then EU868."""
+    region = t.get("region", str)
+    if region is None:
+        return default_region or DEFAULT_REGION
+    try:
+        return canonical_region(region)
+    except ValueError as exc:
+        t.fail("region", str(exc))
+
+
+def _parse_gateway(t, index, default_region, earlier):
+    t.where = f"[[gateway]] #{index}"
+    name = t.string("name")
+    if name is None:
+        t.fail("name", "is required")
+    t.where = f"[[gateway]] #{index} ({name!r})"
+    if not name or name.strip() != name:
+        t.fail("name", "must be non-empty, without surrounding spaces")
+    region = _table_region(t, default_region)
+    if any(g.name == name and g.region == region for g in earlier):
+        t.fail("name", f"gateway {name!r} is defined twice in region {region}")
+    spec = GatewaySpec(name=name, position_m=t.position("position_m") or (0.0, 0.0), region=region)
+    t.finish()
+    return spec
+
+
+def _parse_downlink(t, index, default_region, devices):
+    t.where = f"[[downlink]] #{index}"
+    device = t.string("device")
+    dev_eui = t.hex_bytes("dev_eui", 8)
+    dev_addr = t.hex_bytes("dev_addr", 4)
+    given = [k for k, v in (("device", device), ("dev_eui", dev_eui), ("dev_addr", dev_addr)) if v is not None]
+    if len(given) != 1:
+        t.fail(None, "needs exactly one of 'device' (a [[device]] name of this file), 'dev_eui' or 'dev_addr'")
+    region = _table_region(t, default_region)
+    if device is not None:
+        spec = devices.get(device)
+        if spec is None:
+            t.fail("device", f"no [[device]] named {device!r} in this file")
+        if spec.board not in LORA_BOARDS:
+            t.fail("device", f"device {device!r} is a {spec.board}, which has no LoRa radio")
+        if "region" in t.data:
+            t.fail("region", "applies to 'dev_eui' and 'dev_addr' only: a device's downlink uses its region")
+        region = spec.region
+    port = t.integer("port", 1, 223)
+    if port is None:
+        t.fail("port", "is required (1 to 223)")
+    text = t.string("payload")
+    raw = t.get("payload_hex", str, described="a hex string")
+    if (text is None) == (raw is None):
+        t.fail(None, "needs exactly one of 'payload' (text) or 'payload_hex'")
+    if raw is not None:
+        try:
+            payload = bytes.fromhex(_HEX_SEPARATORS.sub("", raw))
+        except ValueError:
+            t.fail("payload_hex", f"expected hex digits, got {raw!r}")
+    else:
+        payload = text.encode("utf-8")
+    if len(payload) > 242:
+        t.fail("payload_hex" if raw is not None else "payload", f"a downlink carries at most 242 bytes, got {len(payload)}")
+    confirmed = t.boolean("confirmed")
+    spec = DownlinkSpec(
+        port=port, payload=payload, confirmed=bool(confirmed), device=device, dev_eui=dev_eui,
+        dev_addr=None if dev_addr is None else int.from_bytes(dev_addr, "big"), region=region,
+    )
+    t.finish()
+    return spec
 
 
 def _parse_device(t, index, defaults, names, reserved):

@@ -11,11 +11,13 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time as _host_time
 
 from . import _core
 from ._console import HostPrinter
 from ._device import REBOOT_TIME_US, Device, DeviceConfig
+from ._network import Network, check_options, region_code
 from .device._args import MAX_WAIT_US
 
 __all__ = ["World"]
@@ -38,10 +40,17 @@ class World:
     then empty): for long runs with many radios. ``pcap``: a file that receives every LoRa
     frame on the air as a Wireshark capture (LoRaTap, link type 270, emulated timestamps;
     docs/radio.md), flushed frame by frame and closed with the world.
+    ``network``: settings of the embedded LoRaWAN network server, for every region's
+    network (``world.network(region)``), e.g. ``{"strict": True, "echo": True,
+    "net_id": 0x13}`` (usocket_emu._network.NETWORK_OPTIONS lists them).
     """
 
+    #: The gateway a region's network gets when a device joins and none was added.
+    DEFAULT_GATEWAY = ("gateway", (0.0, 0.0))
+
     def __init__(self, time="virtual", seed=0, *, log=None, state_dir=None, output=None,
-                 ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True, pcap=None):
+                 ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True, pcap=None,
+                 network=None):
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError("seed must be an int from 0 to 2**64-1")
         if ntp_epoch_s is not None:
@@ -51,6 +60,7 @@ class World:
         self._core = _core.World(time, seed)
         if radio is not None and not isinstance(radio, dict):
             raise TypeError("radio is a dict of radio model settings")
+        self._network_options, self._network_echo = check_options(network)
         # One medium per world: every device's LoRa radio shares it (docs/radio.md).
         self._lora_medium = _core.LoRaMedium(self._core, dict(radio or {}))
         if pcap is not None:  # before anything that would need cleaning up if it fails
@@ -64,6 +74,9 @@ class World:
         self._state_dir = state_dir
         self._scratch = tempfile.TemporaryDirectory(prefix="usocket-emu-")
         self._closed = False
+        # One LoRaWAN network per region, made on first use; dropped before the medium.
+        self._networks = {}
+        self._networks_lock = threading.Lock()
         self._core.keep_log_in_memory(bool(keep_events))
         if log is not None:
             self._core.open_log(os.fspath(log))
@@ -98,7 +111,59 @@ class World:
         self.devices[name] = device
         self._core.log("device_added", name, {"board": board, "region": device.region,
                                               "x_m": device.position_m[0], "y_m": device.position_m[1]})
+        self._register_keys(device)
         return device
+
+    def _register_keys(self, device):
+        """A LoRa device's complete OTAA or ABP ``keys`` are registered with its region's
+        network, so that a strict network accepts it."""
+        keys = device.keys
+        if device.region is None:
+            return
+        otaa = ("dev_eui", "app_eui", "app_key")
+        abp = ("dev_addr", "nwk_s_key", "app_s_key")
+        if all(k in keys for k in otaa):
+            self.network(device.region).register_otaa(*(keys[k] for k in otaa))
+        if all(k in keys for k in abp):
+            self.network(device.region).register_abp(*(keys[k] for k in abp))
+
+    # --- the LoRaWAN network ----------------------------------------------------------------
+
+    def network(self, region="EU868"):
+        """The embedded LoRaWAN network server of ``region`` (a name such as "EU868" or a
+        Pycom code), created on first use: usocket_emu._network.Network."""
+        self._check_open()
+        code = region_code(region)
+        with self._networks_lock:
+            network = self._networks.get(code)
+            if network is None:
+                core = _core.LoRaWANNetwork(self._lora_medium, code, dict(self._network_options))
+                network = Network(self, code, core, echo=self._network_echo)
+                self._networks[code] = network
+            return network
+
+    def add_gateway(self, name, position_m=(0.0, 0.0), region="EU868"):
+        """Adds a gateway to ``region``'s network (see Network.add_gateway). Gateways added
+        before any device joins replace the default one."""
+        network = self.network(region)
+        network.add_gateway(name, position_m)
+        return network
+
+    @property
+    def networks(self):
+        """The networks created so far: {region name: Network}."""
+        with self._networks_lock:
+            return {n.region: n for n in self._networks.values()}
+
+    def _lorawan_network(self, region_code_):
+        """For a device's join(): the core network of the region (a Pycom code), with the
+        default gateway if the network has none yet."""
+        network = self.network(region_code_)
+        with self._networks_lock:
+            if not network._core.gateway_names():
+                name, position = self.DEFAULT_GATEWAY
+                network._core.add_gateway(name, position)
+        return network._core
 
     # --- running --------------------------------------------------------------------------
 
@@ -112,7 +177,10 @@ class World:
 
     def run(self, until_s=None):
         """Runs the world until emulated time ``until_s``, or until nothing can happen any
-        more. Returns why it stopped: 'until_reached' or 'idle'. Can be called again."""
+        more. Returns why it stopped: 'until_reached' or 'idle'. Can be called again.
+
+        An exception raised by a network's on_uplink callback during the run is raised here
+        when the run returns (the first one; the run itself goes on)."""
         self._check_open()
         if self._printer is not None and len(self.devices) > 1:
             self._printer.use_prefixes(max(len(n) for n in self.devices))
@@ -120,7 +188,22 @@ class World:
             if device._main_thread is None:
                 device.start()
         until_us = None if until_s is None else round(_seconds("until_s", until_s) * 1e6)
-        return self._core.run(until_us)
+        try:
+            status = self._core.run(until_us)
+        except BaseException:
+            self._take_callback_errors()  # the run's own exception (Ctrl-C) wins
+            raise
+        errors = self._take_callback_errors()
+        if errors:
+            raise errors[0]
+        return status
+
+    def _take_callback_errors(self):
+        """The exceptions on_uplink callbacks raised during the run (the first of each
+        network), which the world's events cannot propagate themselves."""
+        with self._networks_lock:
+            networks = list(self._networks.values())
+        return [e for e in (n._core.take_callback_error() for n in networks) if e is not None]
 
     @property
     def radio_model(self):
@@ -139,6 +222,14 @@ class World:
         self._closed = True
         self._core.halt()
         self._lora_medium.close_pcap()
+        # The networks go before the medium they listen on (their callbacks may hold the
+        # world in a cycle).
+        with self._networks_lock:
+            networks, self._networks = list(self._networks.values()), {}
+        for network in networks:
+            network._close()
+            network._core.take_callback_error()
+        del networks
         for device in self.devices.values():
             # Their waits are halted already: most threads unwind by themselves. Only those
             # still computing after a grace period get DeviceHalt raised asynchronously (an

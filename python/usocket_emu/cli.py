@@ -4,6 +4,9 @@ Every TARGET is a device of one shared world: a script (it becomes the device's 
 folder standing for the device's /flash (boot.py, then main.py), or a scenario file
 (``*.toml``, docs/scenario.md) describing several devices and the world itself.
 
+After a run in which a LoRaWAN network heard anything, a short summary of what each
+region's network received follows the devices' output on stdout.
+
 Exit status: 0; 1 if a device died of an uncaught exception; 2 for a usage error (one line
 on stderr, never a Python traceback); 130 after Ctrl-C (the world is closed first).
 """
@@ -50,7 +53,12 @@ With one device the output is exactly what it prints; with several, each line is
 prefixed with the device's name ("name | line"). A device that dies of an uncaught
 exception prints its traceback, pointing at its own file and lines, and the others go
 on. The run ends when nothing can happen any more (every device idle), at --until, or
-at Ctrl-C."""
+at Ctrl-C.
+
+LoRaWAN devices join the embedded network server (one per region; a default gateway at
+(0, 0) unless a scenario file places [[gateway]]s), which accepts the keys their scripts
+use. After the run, if a network heard anything, a summary of what it received follows
+the devices' output: one line per region and one per device."""
 
 _RUN_EPILOG = f"""\
 examples:
@@ -196,7 +204,7 @@ def _given(value, fallback):
 
 def _plan(args):
     """Checks the command line and the files it names. Returns (World kwargs, until_s,
-    [DeviceSpec]) or raises UsageError."""
+    [DeviceSpec], [GatewaySpec], [DownlinkSpec]) or raises UsageError."""
     board = _given(args.board, DEFAULT_BOARD)
     region = _given(args.region, None)
     strict = _given(args.strict_firmware, False)
@@ -215,6 +223,8 @@ def _plan(args):
     # Scenario devices first: their names are given, the others' are derived around them.
     world = {}  # [world] key -> (value, file that set it)
     radio = {}  # [radio] key -> (value, file that set it)
+    network = {}  # [network] key -> (value, file that set it)
+    gateways, downlinks = [], []
     taken = set()
     per_target = {}
     try:
@@ -227,6 +237,13 @@ def _plan(args):
                 raise UsageError(f"{scenario.path}: no [[device]] table: the world would be empty")
             _merge_world(world, scenario)
             _merge_radio(radio, scenario)
+            _merge_table(network, scenario, "network")
+            for gateway in scenario.gateways:
+                if any(g.name == gateway.name and g.region == gateway.region for g in gateways):
+                    raise UsageError(f"{scenario.path}: [[gateway]] {gateway.name!r}: a gateway of that name "
+                                     f"is already in region {gateway.region}")
+                gateways.append(gateway)
+            downlinks.extend(scenario.downlinks)
             taken.update(d.name for d in scenario.devices)
             per_target[i] = list(scenario.devices)
     except ScenarioError as exc:
@@ -271,8 +288,9 @@ def _plan(args):
         "ntp_epoch_s": setting("ntp_epoch", "ntp_epoch_s", None),
         "reboot_time_ms": world["reboot_time_ms"][0] if "reboot_time_ms" in world else None,
         "radio": {key: value for key, (value, _) in radio.items()} or None,
+        "network": {key: value for key, (value, _) in network.items()} or None,
     }
-    return world_kwargs, setting("until", "until_s", None), devices
+    return world_kwargs, setting("until", "until_s", None), devices, gateways, downlinks
 
 
 def _output_file(option, path):
@@ -301,11 +319,16 @@ def _merge_world(world, scenario):
 
 def _merge_radio(radio, scenario):
     """Adds a scenario's [radio] settings; two files may not disagree."""
-    for key, value in scenario.radio.items():
-        if key in radio and radio[key][0] != value:
-            raise UsageError(f"{scenario.path}: [radio] {key}: {value!r} contradicts "
-                             f"{radio[key][0]!r} from {radio[key][1]}")
-        radio[key] = (value, scenario.path)
+    _merge_table(radio, scenario, "radio")
+
+
+def _merge_table(merged, scenario, table):
+    """Adds a scenario's [radio] or [network] settings; two files may not disagree."""
+    for key, value in getattr(scenario, table).items():
+        if key in merged and merged[key][0] != value:
+            raise UsageError(f"{scenario.path}: [{table}] {key}: {value!r} contradicts "
+                             f"{merged[key][0]!r} from {merged[key][1]}")
+        merged[key] = (value, scenario.path)
 
 
 # --- running -----------------------------------------------------------------------------
@@ -343,7 +366,7 @@ class _HostStream:
         return self._broken
 
 
-def _run(world_kwargs, until_s, devices):
+def _run(world_kwargs, until_s, devices, gateways=(), downlinks=()):
     from ._world import World
 
     stdout = _HostStream(sys.stdout)
@@ -359,14 +382,31 @@ def _run(world_kwargs, until_s, devices):
                 spec.add_to(world)
         except (OSError, ValueError) as exc:
             raise UsageError(f"device {spec.name!r}: {exc}") from None
+        try:
+            for gateway in gateways:
+                gateway.add_to(world)
+        except ValueError as exc:
+            raise UsageError(f"gateway {gateway.name!r}: {exc}") from None
+        try:
+            for downlink in downlinks:
+                downlink.queue_in(world)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"downlink: {exc}") from None
         world.run(until_s)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        summary = []  # read before close() drops the networks
         try:
-            world.close()
+            try:
+                summary = network_summary(world)
+            finally:
+                world.close()
         except KeyboardInterrupt:  # a second Ctrl-C while closing: leave at once
             interrupted = True
+    for line in summary:
+        stdout.write(line + "\n")
+    stdout.flush()
     if stdout.broken:
         _silence_stdout()
     if interrupted:
@@ -378,6 +418,58 @@ def _run(world_kwargs, until_s, devices):
             text = "".join(f"{type(exc).__name__}: {exc}".splitlines()[:1])
             print(f"{PROG}: device {device.name!r} died: {text}", file=sys.stderr)
     return EXIT_DEVICE_DIED if died else EXIT_OK
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _payload_text(payload, limit=24):
+    text = repr(bytes(payload[:limit]))
+    return text + "..." if len(payload) > limit else text
+
+
+def network_summary(world):
+    """What each LoRaWAN network that heard anything received: one line per region, then
+    one per device (by name when the world knows its DevEUI or DevAddr), sorted."""
+    names = {}  # DevEUI hex or DevAddr int -> device name
+    for device in world.devices.values():
+        if device.region is None:
+            continue
+        keys = device.keys
+        names[bytes(keys.get("dev_eui", device.config.lpwan_mac)).hex()] = device.name
+        if "dev_addr" in keys:
+            names[int.from_bytes(bytes(keys["dev_addr"]), "big")] = device.name
+    lines = []
+    for region, network in sorted(world.networks.items()):
+        if network.counters()["received_frames"] == 0:
+            continue
+        joins, uplinks = network.joins(), network.uplinks()
+        downlinks = network.downlinks(join_accepts=False)
+        for join in joins:
+            names.setdefault(join.dev_addr, names.get(join.dev_eui, join.dev_eui))
+
+        def who(record):
+            if record.dev_eui is not None:
+                return names.get(record.dev_eui, record.dev_eui)
+            return names.get(record.dev_addr, f"{record.dev_addr:08x}")
+
+        per_device = {}
+        for join in joins:
+            per_device.setdefault(who(join), [])
+        for uplink in uplinks:
+            per_device.setdefault(who(uplink), []).append(uplink)
+        lines.append(f"network {region}: {_plural(len(joins), 'join')}, {_plural(len(uplinks), 'uplink')} "
+                     f"from {_plural(len({who(u) for u in uplinks}), 'device')}, "
+                     f"{_plural(len(downlinks), 'downlink')}")
+        for name in sorted(per_device):
+            ups = per_device[name]
+            line = f"  {name}: {_plural(len(ups), 'uplink')}"
+            if ups:
+                last = ups[-1]
+                line += f", last fcnt {last.fcnt} port {last.port}: {_payload_text(last.payload)}"
+            lines.append(line)
+    return lines
 
 
 def _silence_stdout():

@@ -121,6 +121,10 @@ public:
     wait_status channel_free(double threshold_dbm, time_us duration_us, bool& free);
 
     // --- for the LoRaWAN MAC, which drives the air in LoRaWAN mode ---------------------
+
+    /// In LoRaWAN mode the MAC has the air: the raw task neither listens nor sends, while
+    /// power_mode() keeps the script's setting (SLEEP still makes sends fail).
+    void set_mac_mode(bool on);
     // The firmware keeps one receive queue, one event word and one stats block whatever the
     // mode: the MAC hands its downlinks and its uplink results to them here.
 

@@ -6,15 +6,18 @@ configuration, and drives the device's radio (``_core.LoRaRadio``, C++) on the w
 shared medium. AF_LORA sockets reach the same radio through the device's stack once the
 object exists (the NIC registration of modlora.c).
 
-LoRaWAN mode is accepted by init() and keeps every setting, but the MAC comes with the
-LoRaWAN issue: until then the radio stays off in that mode and sends fail with ENETDOWN,
-as they do on a device that has not joined.
+In LoRaWAN mode (``mode=LoRa.LORAWAN``) a ``_core.LoRaWANMac`` drives the air instead of
+the raw task; it shares the raw radio's receive queue, events and stats, as the firmware's
+one LoRa state does. join() hands the script's keys to the world's network server for the
+region (``World._lorawan_network``), which in its default mode accepts every device with
+the keys its script uses.
 """
 
 from .. import _core
 from .._errors import OSError
 from .._scenario import LORA_REGIONS
 from ._args import attrtuple, check_int, check_wait_us, int32
+from ._lorawan_args import check_channel_drs, check_channel_index, parse_join
 
 __all__ = ["build_lora_class"]
 
@@ -61,6 +64,12 @@ _INIT_ARGS = (
     ("region", _OBJ, None),
 )
 _INIT_NAMES = frozenset(name for name, _, _ in _INIT_ARGS)
+
+#: join(timeout=None) waits INT32_MAX ms (modlora.c), polling every 50 ms.
+JOIN_FOREVER_MS = (1 << 31) - 1
+JOIN_POLL_MS = 50
+#: LORA_NVM, the NVS namespace nvram_save() writes (DeviceState.extra keeps it).
+NVRAM_KEY = "lora_nvm"
 
 STATS_FIELDS = ("rx_timestamp", "rssi", "snr", "sfrx", "sftx", "tx_trials", "tx_power",
                 "tx_time_on_air", "tx_counter", "tx_frequency")
@@ -141,7 +150,7 @@ def build_lora_class(dev):
     config_block_region = REGION_CODES.get(dev.region) if dev.region is not None else None
     medium = dev.world._lora_medium
     Stats = attrtuple("stats", STATS_FIELDS, "network")  # noqa: N806 - a class
-    state = {"radio": None, "config": None, "callback_token": None, "battery_level": 0, "joined": False}
+    state = {"radio": None, "config": None, "callback_token": None, "battery_level": 0, "mac": None}
 
     def radio():
         if state["radio"] is None:
@@ -150,18 +159,36 @@ def build_lora_class(dev):
             state["radio"] = r
         return state["radio"]
 
+    def close_mac():
+        mac, state["mac"] = state["mac"], None
+        if mac is not None:
+            dev.stack.set_lorawan_mac(None)
+            mac.close()
+
     def apply(config):
-        """Programs the radio with a validated configuration (lora_init_helper's tail)."""
+        """Programs the radio with a validated configuration (lora_init_helper's tail).
+        Every init drops the join: LoRaWAN mode gets a fresh MAC."""
         state["config"] = config
-        state["joined"] = False  # every init resets the join state
         lorawan = config["mode"] == LORAWAN
         r = radio()
+        close_mac()
+        r.set_mac_mode(lorawan)
         r.configure(frequency_hz=config["frequency"], tx_power_dbm=config["tx_power"],
                     bandwidth_hz=BANDWIDTH_HZ[config["bandwidth"]], sf=config["sf"],
                     preamble=config["preamble"], coding_rate=config["coding_rate"],
                     tx_iq=config["tx_iq"], rx_iq=config["rx_iq"], public=config["public"],
-                    power_mode=SLEEP if lorawan else config["power_mode"])
+                    power_mode=config["power_mode"])
         dev.stack.set_lora_radio(r, config["region"])
+        if lorawan:
+            mac = _core.LoRaWANMac(medium, r, dev.name, dev.position_m, region=config["region"],
+                                   adr=config["adr"], public=config["public"], tx_retries=config["tx_retries"],
+                                   device_class=config["device_class"])
+            mac.set_battery_level(state["battery_level"])
+            state["mac"] = mac
+            dev.stack.set_lorawan_mac(mac)
+            if not state.get("close_hooked"):
+                dev.reset_hooks.append(close_mac)  # a reset ends the MAC with the radio
+                state["close_hooked"] = True
         dev.log("lora_init", mode="LORAWAN" if lorawan else "LORA", region=_REGION_NAMES[config["region"]],
                 frequency_hz=config["frequency"], sf=config["sf"],
                 bandwidth_hz=BANDWIDTH_HZ[config["bandwidth"]], tx_power_dbm=config["tx_power"])
@@ -255,14 +282,43 @@ def build_lora_class(dev):
             if not ALWAYS_ON <= power_mode <= SLEEP:
                 raise ValueError(f"invalid power mode {power_mode}")
             state["config"]["power_mode"] = power_mode
-            if state["config"]["mode"] == LORA:
-                radio().power_mode = power_mode  # ALWAYS_ON listens; TX_ONLY and SLEEP sleep
+            radio().power_mode = power_mode  # ALWAYS_ON listens (raw mode); SLEEP fails sends
             return None
 
         # --- the rest of the class, in the firmware's table order ----------------------
 
+        def join(self, activation, *, auth, dr=None, timeout=None):
+            """join(activation, *, auth, dr=None, timeout=None): OTAA with (dev_eui, app_eui,
+            app_key) or (app_eui, app_key), ABP with (dev_addr, nwk_swkey, app_swkey).
+            timeout in ms: None waits until joined, 0 or less returns at once, else
+            TimeoutError('timed out') if not joined by then."""
+            mac = state["mac"]
+            if mac is None:
+                raise OSError("the requested operation is not possible")
+            region = state["config"]["region"]
+            request = parse_join(region, dev.config.lpwan_mac, activation, auth, dr, timeout)
+            if request.short_keys:
+                dev.log("lorawan_short_key", keys=",".join(request.short_keys))
+            network = dev.world._lorawan_network(region)
+            if request.activation == OTAA:
+                network.offer_otaa(request.dev_eui, request.app_eui, request.app_key)
+                mac.join_otaa(request.dev_eui, request.app_eui, request.app_key, request.dr)
+            else:
+                network.offer_abp(request.dev_addr, request.nwk_s_key, request.app_s_key)
+                mac.join_abp(request.dev_addr, request.nwk_s_key, request.app_s_key)
+            timeout_ms = JOIN_FOREVER_MS if request.timeout_ms is None else request.timeout_ms
+            # modlora.c polls the joined flag every 50 ms until the timeout runs out.
+            while timeout_ms > 0 and not mac.joined():
+                dev.sleep_us(JOIN_POLL_MS * 1000)
+                timeout_ms -= JOIN_POLL_MS
+                if timeout_ms <= 0 and not mac.joined():
+                    mac.stop_join()  # 1.20.2.r6 also stops the retry timer
+                    raise TimeoutError("timed out")
+            return None
+
         def has_joined(self):
-            return state["joined"]
+            mac = state["mac"]
+            return mac is not None and mac.joined()
 
         def airtime(self, payload_len):
             """airtime(len) -> ms on air of a frame of len bytes with the current settings."""
@@ -301,9 +357,69 @@ def build_lora_class(dev):
             duration_us = check_wait_us(int32(time_ms) * 1000)
             return radio().channel_free(threshold, duration_us)
 
+        def add_channel(self, index, *, frequency, dr_min, dr_max):
+            """add_channel(index, *, frequency, dr_min, dr_max): the MAC ignores what its
+            region refuses, as the firmware does."""
+            region = state["config"]["region"]
+            index = check_channel_index(region, index)
+            frequency = int32(frequency) & 0xFFFFFFFF
+            dr_min, dr_max = check_channel_drs(region, dr_min, dr_max)
+            if state["mac"] is not None:
+                state["mac"].add_channel(index, frequency, dr_min, dr_max)
+            return None
+
+        def remove_channel(self, index):
+            """remove_channel(index): default channels of EU-like plans stay (silently)."""
+            index = check_channel_index(state["config"]["region"], index)
+            if state["mac"] is not None:
+                state["mac"].remove_channel(index)
+            return None
+
         def set_battery_level(self, level):
             """set_battery_level(level): 0 external power, 1..254 level, 255 unknown."""
             state["battery_level"] = int32(level) & 0xFF
+            if state["mac"] is not None:
+                state["mac"].set_battery_level(state["battery_level"])
+            return None
+
+        def nvram_save(self):
+            """nvram_save(): keeps the LoRaWAN session in NVS (survives deep sleep and, with
+            --state, runs). A saved state of another region is erased first."""
+            saved = dev.state.extra.get(NVRAM_KEY)
+            region = state["config"]["region"]
+            if saved is not None and saved.get("region") != region:
+                dev.state.extra.pop(NVRAM_KEY, None)
+            mac = state["mac"]
+            if mac is None:
+                return None
+            dev.state.extra[NVRAM_KEY] = {"region": region, "joined": mac.joined(), "mac": mac.save_state().hex()}
+            dev.state.save()
+            return None
+
+        def nvram_restore(self):
+            """nvram_restore(): a saved joined session of this region comes back (has_joined()
+            is then True) and its joined flag is cleared until the next nvram_save()."""
+            saved = dev.state.extra.get(NVRAM_KEY)
+            region = state["config"]["region"]
+            if saved is None:
+                return None
+            if saved.get("region") != region:
+                dev.state.extra.pop(NVRAM_KEY, None)  # another region's state is erased
+                dev.state.save()
+                return None
+            mac = state["mac"]
+            if mac is None or not saved.get("joined"):
+                return None
+            blob = bytes.fromhex(saved["mac"])
+            if mac.restore_state(blob):
+                saved["joined"] = False
+                dev.state.save()
+            return None
+
+        def nvram_erase(self):
+            """nvram_erase(): wipes the saved LoRaWAN state."""
+            if dev.state.extra.pop(NVRAM_KEY, None) is not None:
+                dev.state.save()
             return None
 
         def mac(self):

@@ -1,0 +1,132 @@
+// lorawan_mac_bindings.cpp: usocket_emu._core.LoRaWANMac, thin over usocket::sim::lorawan_mac.
+// network.LoRa (python/usocket_emu/device/_lora.py) checks the arguments.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "convert.hpp"
+#include "errors.hpp"
+#include "usocket/sim/lora_medium.hpp"
+#include "usocket/sim/lora_radio.hpp"
+#include "usocket/sim/lorawan_mac.hpp"
+
+namespace py = pybind11;
+
+namespace usocket::bindings {
+namespace {
+
+using nogil = py::gil_scoped_release;
+using sim::lorawan_mac;
+
+/// An EUI in display order (8 bytes, most significant first) as the MAC's integer.
+std::uint64_t eui_of(py::handle value) {
+    const readable_bytes b(value);
+    if (b.size() != 8) {
+        throw py::value_error("an EUI has 8 bytes");
+    }
+    std::uint64_t eui = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        eui = (eui << 8) | static_cast<std::uint8_t>(b.data()[i]);
+    }
+    return eui;
+}
+
+sim::lorawan::aes_key key_of(py::handle value) {
+    const readable_bytes b(value);
+    if (b.size() != 16) {
+        throw py::value_error("a LoRaWAN key has 16 bytes");
+    }
+    sim::lorawan::aes_key key{};
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(b.data()), 16, key.begin());
+    return key;
+}
+
+sim::region_id region_of(int code) {
+    const auto region = sim::region_from_code(code);
+    if (!region) {
+        throw py::value_error("no LoRaWAN region " + std::to_string(code));
+    }
+    return *region;
+}
+
+}  // namespace
+
+void bind_lorawan_mac(py::module_& m) {
+    // Methods in network.LoRa's order: join, has_joined, add_channel, remove_channel,
+    // set_battery_level, nvram; then close (re-init or reboot).
+    py::class_<lorawan_mac, std::shared_ptr<lorawan_mac>>(m, "LoRaWANMac", "One device's LoRaWAN MAC.")
+        .def(py::init([](sim::lora_medium& medium, std::shared_ptr<sim::lora_radio> radio, const std::string& name,
+                         const std::vector<double>& position_m, int region, bool adr, bool public_network,
+                         int tx_retries, int device_class) {
+                 if (position_m.size() != 2 && position_m.size() != 3) {
+                     throw py::value_error("a position is (x_m, y_m) or (x_m, y_m, z_m)");
+                 }
+                 sim::lorawan_mac_settings settings;
+                 settings.region = region_of(region);
+                 settings.adr = adr;
+                 settings.public_network = public_network;
+                 settings.tx_retries = tx_retries;
+                 settings.device_class = device_class == 2 ? sim::lorawan_device_class::c : sim::lorawan_device_class::a;
+                 const sim::position_m where{position_m[0], position_m[1], position_m.size() == 3 ? position_m[2] : 0.0};
+                 return std::make_shared<lorawan_mac>(medium, std::move(radio), name, where, settings);
+             }),
+             py::arg("medium"), py::arg("radio"), py::arg("name"), py::arg("position_m"), py::kw_only(),
+             py::arg("region"), py::arg("adr"), py::arg("public"), py::arg("tx_retries"), py::arg("device_class"),
+             py::keep_alive<1, 2>())
+        .def("join_otaa",
+             [](lorawan_mac& mac, py::handle dev_eui, py::handle app_eui, py::handle app_key, int dr) {
+                 mac.join_otaa(eui_of(dev_eui), eui_of(app_eui), key_of(app_key), dr);
+             })
+        .def("join_abp",
+             [](lorawan_mac& mac, std::uint32_t dev_addr, py::handle nwk_s_key, py::handle app_s_key) {
+                 mac.join_abp(dev_addr, key_of(nwk_s_key), key_of(app_s_key));
+             })
+        .def("stop_join", &lorawan_mac::stop_join)
+        .def("joined", &lorawan_mac::joined)
+        // wait_joined(wait_us | None) -> bool; waits in device time
+        .def("wait_joined",
+             [](lorawan_mac& mac, std::optional<sim::time_us> wait_us) {
+                 sim::wait_status status;
+                 {
+                     nogil release;
+                     status = mac.wait_joined(wait_us);
+                 }
+                 if (status == sim::wait_status::halted) {
+                     throw device_halted{};
+                 }
+                 return status == sim::wait_status::ready;
+             })
+        // add_channel(index, frequency_hz, dr_min, dr_max) -> True if the MAC took it
+        .def("add_channel",
+             [](lorawan_mac& mac, int index, std::int64_t frequency_hz, int dr_min, int dr_max) {
+                 return mac.add_channel(index, frequency_hz, dr_min, dr_max) == sim::channel_add_status::ok;
+             })
+        .def("remove_channel", &lorawan_mac::remove_channel)
+        .def("set_battery_level", &lorawan_mac::set_battery_level)
+        .def("save_state",
+             [](const lorawan_mac& mac) {
+                 const auto blob = mac.save_state();
+                 return py::bytes(reinterpret_cast<const char*>(blob.data()), blob.size());
+             })
+        .def_static("saved_region",
+                    [](const py::bytes& blob) -> std::optional<int> {
+                        const std::string text = blob;
+                        const auto region = lorawan_mac::saved_region({text.begin(), text.end()});
+                        if (!region) {
+                            return std::nullopt;
+                        }
+                        return sim::region_code(*region);
+                    })
+        .def("restore_state",
+             [](lorawan_mac& mac, const py::bytes& blob) {
+                 const std::string text = blob;
+                 return mac.restore_state({text.begin(), text.end()});
+             })
+        .def("close", &lorawan_mac::close);
+}
+
+}  // namespace usocket::bindings
