@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+echo "--- usocket-emu run examples/python/lorawan_otaa/lorawan_otaa.toml (LoRaWAN, virtual time, 600 emulated seconds)"
+.venv/bin/usocket-emu run examples/python/lorawan_otaa/lorawan_otaa.toml
+echo "--- examples/python/tcp_udp_demo.py (TCP and UDP, real time)"
 .venv/bin/python examples/python/tcp_udp_demo.py "$@"
 echo "--- usocket-emu run examples/python/farm/farm.toml (virtual time, 200 emulated seconds)"
 .venv/bin/usocket-emu run examples/python/farm/farm.toml

@@ -173,3 +173,22 @@ def test_the_lora_gateway_hears_the_nodes_and_the_nodes_never_hear_each_other():
     }
     assert counters["collisions"] == 0 and counters["transmissions"] == 15
 
+
+
+def test_the_main_demo_joins_sends_and_obeys_a_downlink(tmp_path, capsys):
+    pcap = tmp_path / "air.pcap"
+    status = cli.main(["run", "--pcap", str(pcap), str(EXAMPLES / "lorawan_otaa" / "lorawan_otaa.toml")])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "DevEUI 70b3d54990112233"
+    assert "joined" in lines
+    # The queued downlink arrives in the first uplink's window and changes the interval.
+    first = lines.index("joined") + 1
+    assert lines[first:first + 3] == ["downlink on port 10 1e", "new interval 30 s",
+                                      "reading 0 sent: 21.25 C, RSSI -124"]
+    assert sum(1 for line in lines if line.startswith("reading ")) == 8
+    assert lines[-2:] == ["network EU868: 1 join, 8 uplinks from 1 device, 1 downlink",
+                          "  sensor: 8 uplinks, last fcnt 7 port 2: b'\\x07\\x08\\xfc'"]
+    # Every frame went on the air: a JoinRequest, the JoinAccept, 8 uplinks, 1 downlink.
+    assert pcap.stat().st_size > 24
