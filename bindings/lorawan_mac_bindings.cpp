@@ -61,7 +61,7 @@ void bind_lorawan_mac(py::module_& m) {
     py::class_<lorawan_mac, std::shared_ptr<lorawan_mac>>(m, "LoRaWANMac", "One device's LoRaWAN MAC.")
         .def(py::init([](sim::lora_medium& medium, std::shared_ptr<sim::lora_radio> radio, const std::string& name,
                          const std::vector<double>& position_m, int region, bool adr, bool public_network,
-                         int tx_retries, int device_class) {
+                         int tx_retries, int device_class, bool duty_cycle_enforced) {
                  if (position_m.size() != 2 && position_m.size() != 3) {
                      throw py::value_error("a position is (x_m, y_m) or (x_m, y_m, z_m)");
                  }
@@ -71,12 +71,13 @@ void bind_lorawan_mac(py::module_& m) {
                  settings.public_network = public_network;
                  settings.tx_retries = tx_retries;
                  settings.device_class = device_class == 2 ? sim::lorawan_device_class::c : sim::lorawan_device_class::a;
+                 settings.duty_cycle_enforced = duty_cycle_enforced;
                  const sim::position_m where{position_m[0], position_m[1], position_m.size() == 3 ? position_m[2] : 0.0};
                  return std::make_shared<lorawan_mac>(medium, std::move(radio), name, where, settings);
              }),
              py::arg("medium"), py::arg("radio"), py::arg("name"), py::arg("position_m"), py::kw_only(),
              py::arg("region"), py::arg("adr"), py::arg("public"), py::arg("tx_retries"), py::arg("device_class"),
-             py::keep_alive<1, 2>())
+             py::arg("duty_cycle_enforced") = false, py::keep_alive<1, 2>())
         .def("join_otaa",
              [](lorawan_mac& mac, py::handle dev_eui, py::handle app_eui, py::handle app_key, int dr) {
                  mac.join_otaa(eui_of(dev_eui), eui_of(app_eui), key_of(app_key), dr);

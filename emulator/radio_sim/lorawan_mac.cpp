@@ -255,7 +255,12 @@ void lorawan_mac::impl::start_data_locked(after_unlock& after) {
 }
 
 int lorawan_mac::impl::tx_power_dbm_locked(int index) const {
-    return static_cast<int>(std::floor(max_eirp_dbm - 2.0 * index - reg.antenna_gain_db));
+    // The SX127x's PA_BOOST pin gives at most +20 dBm (Semtech SX1276 datasheet; Pycom's
+    // LoRa(tx_power=...) range is 2..20): the regions' higher EIRP (US915 30 dBm) is not
+    // reached by a LoPy.
+    constexpr int radio_max_tx_power_dbm = 20;
+    const int wanted = static_cast<int>(std::floor(max_eirp_dbm - 2.0 * index - reg.antenna_gain_db));
+    return std::min(wanted, radio_max_tx_power_dbm);
 }
 
 void lorawan_mac::impl::transmit_locked(after_unlock& after) {

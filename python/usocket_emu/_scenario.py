@@ -155,6 +155,7 @@ class WorldSpec:
     state: Optional[str] = None           # absolute path of the state folder
     ntp_epoch_s: Optional[float] = None   # what NTP answers at emulated time 0
     reboot_time_ms: Optional[float] = None
+    duty_cycle: Optional[bool] = None     # LoRaWAN MACs keep the regional duty-cycle limits
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ def _parse_world(t):
         state=t.path("state"),
         ntp_epoch_s=t.number("ntp_epoch_s", minimum=0, maximum=MAX_SECONDS),
         reboot_time_ms=t.number("reboot_time_ms", minimum=0, maximum=MAX_SECONDS * 1000),
+        duty_cycle=t.boolean("duty_cycle"),
     )
     t.finish()
     return spec

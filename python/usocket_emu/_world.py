@@ -36,7 +36,8 @@ class World:
     ``ntp_epoch_s``: what NTP answers at emulated time 0 (default: the host clock now).
     ``radio``: the LoRa medium's model settings, e.g. ``{"capture": False,
     "shadowing_sigma_db": 3.57}`` (docs/radio.md lists them; ``world.radio_model`` shows
-    the values in use). ``keep_events=False`` keeps no event log in memory (events() is
+    the values in use). ``duty_cycle=True`` makes every LoRaWAN MAC keep the regional
+    duty-cycle limits, which the firmware leaves off. ``keep_events=False`` keeps no event log in memory (events() is
     then empty): for long runs with many radios. ``pcap``: a file that receives every LoRa
     frame on the air as a Wireshark capture (LoRaTap, link type 270, emulated timestamps;
     docs/radio.md), flushed frame by frame and closed with the world.
@@ -50,7 +51,7 @@ class World:
 
     def __init__(self, time="virtual", seed=0, *, log=None, state_dir=None, output=None,
                  ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True, pcap=None,
-                 network=None):
+                 network=None, duty_cycle=False):
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError("seed must be an int from 0 to 2**64-1")
         if ntp_epoch_s is not None:
@@ -58,6 +59,11 @@ class World:
         if reboot_time_ms is not None:
             reboot_time_ms = _seconds("reboot_time_ms", reboot_time_ms / 1000) * 1000
         self._core = _core.World(time, seed)
+        if not isinstance(duty_cycle, bool):
+            raise TypeError("duty_cycle is True or False")
+        # The firmware turns the MAC's duty-cycle limits off; True enforces the regional
+        # sub-bands (EU868 1 %, 0.1 %, 10 %): sends wait, and each wait is logged.
+        self.duty_cycle = duty_cycle
         if radio is not None and not isinstance(radio, dict):
             raise TypeError("radio is a dict of radio model settings")
         self._network_options, self._network_echo = check_options(network)

@@ -287,6 +287,7 @@ def _plan(args):
         "state_dir": state,
         "ntp_epoch_s": setting("ntp_epoch", "ntp_epoch_s", None),
         "reboot_time_ms": world["reboot_time_ms"][0] if "reboot_time_ms" in world else None,
+        "duty_cycle": world["duty_cycle"][0] if "duty_cycle" in world else False,
         "radio": {key: value for key, (value, _) in radio.items()} or None,
         "network": {key: value for key, (value, _) in network.items()} or None,
     }

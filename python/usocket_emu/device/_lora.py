@@ -182,7 +182,8 @@ def build_lora_class(dev):
         if lorawan:
             mac = _core.LoRaWANMac(medium, r, dev.name, dev.position_m, region=config["region"],
                                    adr=config["adr"], public=config["public"], tx_retries=config["tx_retries"],
-                                   device_class=config["device_class"])
+                                   device_class=config["device_class"],
+                                   duty_cycle_enforced=dev.world.duty_cycle)
             mac.set_battery_level(state["battery_level"])
             state["mac"] = mac
             dev.stack.set_lorawan_mac(mac)

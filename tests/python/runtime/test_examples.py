@@ -192,3 +192,195 @@ def test_the_main_demo_joins_sends_and_obeys_a_downlink(tmp_path, capsys):
                           "  sensor: 8 uplinks, last fcnt 7 port 2: b'\\x07\\x08\\xfc'"]
     # Every frame went on the air: a JoinRequest, the JoinAccept, 8 uplinks, 1 downlink.
     assert pcap.stat().st_size > 24
+
+
+# --- more LoRaWAN examples ----------------------------------------------------------------
+
+def _scenario_world(folder, **world_kwargs):
+    """The World of examples/python/<folder>/<folder>.toml, as `usocket-emu run` builds it
+    (devices, gateways, downlinks), open for the test to run and inspect."""
+    scenario = load_scenario(EXAMPLES / folder / f"{folder}.toml")
+    spec = scenario.world
+    world = World(time=spec.time, seed=spec.seed, ntp_epoch_s=spec.ntp_epoch_s, radio=scenario.radio,
+                  network=scenario.network, **world_kwargs)
+    for device in scenario.devices:
+        device.add_to(world)
+    for gateway in scenario.gateways:
+        gateway.add_to(world)
+    for downlink in scenario.downlinks:
+        downlink.queue_in(world)
+    return world, spec
+
+
+def test_lorawan_abp_sends_on_its_bound_port_without_a_join():
+    world, spec = _scenario_world("lorawan_abp")
+    with world:
+        assert world.run(spec.until_s) == "idle"
+        out = world.devices["abp-node"].output.splitlines()
+        network = world.network("EU868")
+        uplinks = network.uplinks()
+        joins, counters = network.joins(), network.counters()
+        summary = cli.network_summary(world)
+    # Each blocking send lasts the class A cycle: 46 ms on air, RX1 at +1 s, RX2 at +2 s.
+    assert out == [
+        "joined: True DevAddr 0x26011b2c",
+        "uplink 0 000190 fcnt 0 on 868500000 Hz, 52 ms on air",
+        "uplink 1 0101a9 fcnt 1 on 868300000 Hz, 52 ms on air",
+        "uplink 2 0201c2 fcnt 2 on 868300000 Hz, 52 ms on air",
+        "done at 96 s",
+    ]
+    # A strict network: only the ABP keys of [device.keys] get in; no join exchange at all.
+    assert joins == [] and counters["bad_mic"] == 0
+    assert [(u.dev_eui, u.dev_addr, u.fcnt, u.port, u.payload, u.confirmed, u.dr, u.frequency_hz, u.gateways)
+            for u in uplinks] == [
+        (None, 0x26011B2C, 0, 3, b"\x00\x01\x90", False, 5, 868500000, ("mast",)),
+        (None, 0x26011B2C, 1, 3, b"\x01\x01\xa9", False, 5, 868300000, ("mast",)),
+        (None, 0x26011B2C, 2, 3, b"\x02\x01\xc2", False, 5, 868300000, ("mast",)),
+    ]
+    assert summary == ["network EU868: 0 joins, 3 uplinks from 1 device, 0 downlinks",
+                       "  abp-node: 3 uplinks, last fcnt 2 port 3: b'\\x02\\x01\\xc2'"]
+
+
+def test_lorawan_confirmed_uplinks_are_acked_near_and_fail_far_away():
+    world, spec = _scenario_world("lorawan_confirmed")
+    with world:
+        assert world.run(spec.until_s) == "idle"
+        out = {name: device.output.splitlines() for name, device in world.devices.items()}
+        network = world.network("EU868")
+        uplinks, downlinks = network.uplinks(), network.downlinks()
+        events = world.events()
+        summary = cli.network_summary(world)
+    # The ACK comes in RX1, 1 s after the 46 ms frame (1087 ms, 1088 ms: the MAC's timing).
+    assert out["near"] == [
+        "callback: TX_PACKET_EVENT (acknowledged)",
+        "uplink 0 acknowledged after 1 transmissions, 1087 ms",
+        "callback: TX_PACKET_EVENT (acknowledged)",
+        "uplink 1 acknowledged after 1 transmissions, 1088 ms",
+    ]
+    # 3 km away: nothing reaches the gateway. tx_retries=2: 3 transmissions, each with its
+    # RX1 and RX2 and an ACK timeout of 2 s +- 1 s (random, from the seed) between them.
+    assert out["far"] == [
+        "callback: TX_FAILED_EVENT (no ack)",
+        "uplink 0 failed: [Errno 11] EAGAIN after 3 transmissions, 12043 ms",
+        "callback: TX_FAILED_EVENT (no ack)",
+        "uplink 1 failed: [Errno 11] EAGAIN after 3 transmissions, 9217 ms",
+    ]
+    assert [(u.dev_addr, u.fcnt, u.port, u.payload, u.confirmed) for u in uplinks] == [
+        (0x90000001, 0, 2, b"\x00\x2a", True), (0x90000001, 1, 2, b"\x01\x2a", True)]
+    # The network answered each with an empty ACK, in RX1.
+    assert [(d.dev_addr, d.ack, d.port, d.window) for d in downlinks] == [(0x90000001, True, None, "rx1")] * 2
+    # The far node's tries: the DR steps down one notch on the 3rd transmission.
+    tries = [(e["fcnt"], e["trial"], e["dr"]) for e in events
+             if e["event"] == "lorawan_uplink" and e["device"] == "far"]
+    assert tries == [(fcnt, trial, dr) for fcnt in (0, 1) for trial, dr in ((1, 5), (2, 5), (3, 4))]
+    done = [(e["fcnt"], e["status"], e["trials"]) for e in events
+            if e["event"] == "lorawan_uplink_done" and e["device"] == "far"]
+    assert done == [(0, "failed", 3), (1, "failed", 3)]
+    assert summary == ["network EU868: 0 joins, 2 uplinks from 1 device, 2 downlinks",
+                       "  near: 2 uplinks, last fcnt 1 port 2: b'\\x01*'"]
+
+
+def test_lorawan_class_c_gets_commands_long_after_its_last_uplink():
+    world, _spec = _scenario_world("lorawan_class_c")
+    with world:
+        valve = world.devices["valve"]
+        network = world.network("EU868")
+        network.set_class_c(valve)  # the network server's device profile: class C
+        assert world.run(until_s=120) == "until_reached"
+        assert [u.fcnt for u in network.uplinks(valve)] == [0]
+        network.queue_downlink(valve, 7, b"\x32")
+        assert world.run(until_s=300) == "until_reached"
+        network.queue_downlink(valve, 7, b"\x00")
+        assert world.run(until_s=600) == "idle"  # main.py ends after the close command
+        out = valve.output.splitlines()
+        uplinks = network.uplinks(valve)
+        downlinks = network.downlinks(valve, join_accepts=False)
+    assert out == [
+        "joined at 6 s",
+        "hello sent at 8 s",
+        "command on port 7 32 at 121 s, RSSI -121",  # 1.155 s on the air at SF12
+        "valve open 50 %",
+        "command on port 7 00 at 301 s, RSSI -121",
+        "valve closed, done",
+    ]
+    # One uplink only (the hello): the commands went out at once, in class C (RX2's
+    # frequency and DR), minutes after it.
+    assert [(u.fcnt, u.payload) for u in uplinks] == [(0, b"\x01")]
+    assert [(d.t_s, d.fcnt, d.port, d.payload, d.window, d.frequency_hz, d.dr) for d in downlinks] == [
+        (120.0, 0, 7, b"\x32", "class_c", 869525000, 0),
+        (300.0, 1, 7, b"\x00", "class_c", 869525000, 0),
+    ]
+
+
+def test_lorawan_class_c_control_room_prints_the_whole_story():
+    import io
+    import runpy
+
+    output = io.StringIO()
+    runpy.run_path(str(EXAMPLES / "lorawan_class_c" / "control_room.py"))["main"](output)
+    assert output.getvalue().splitlines() == [
+        "joined at 6 s",
+        "hello sent at 8 s",
+        "control room: command 32 queued at 120 s",
+        "command on port 7 32 at 121 s, RSSI -121",
+        "valve open 50 %",
+        "control room: command 00 queued at 300 s",
+        "command on port 7 00 at 301 s, RSSI -121",
+        "valve closed, done",
+        "control room: 32 went out at 120.000 s, class_c (869525000 Hz, DR0)",
+        "control room: 00 went out at 300.000 s, class_c (869525000 Hz, DR0)",
+        "control room: the valve sent 1 uplink in all",
+    ]
+
+
+def test_lorawan_deepsleep_joins_once_and_restores_the_session_at_every_wake_up():
+    world, spec = _scenario_world("lorawan_deepsleep")
+    with world:
+        assert world.run(spec.until_s) == "until_reached"
+        meter = world.devices["meter"]
+        out = meter.output.splitlines()
+        network = world.network("EU868")
+        joins, uplinks = network.joins(), network.uplinks()
+        events = world.events()
+    # 300 s of deep sleep plus 0.5 s of reboot a cycle; the RTC keeps counting through it.
+    assert out == ["joined by OTAA, rtc 7", "uplink fcnt 0 sent, rtc 9"] + [
+        line for n, rtc in enumerate([312, 615, 918, 1221], start=1)
+        for line in ("session restored after deep sleep", f"uplink fcnt {n} sent, rtc {rtc}")
+    ]
+    assert len(joins) == 1 and joins[0].dev_eui == "70b3d5499d5ee900"
+    # One session throughout: the network accepted every frame counter in turn.
+    assert [(u.dev_addr, u.fcnt, u.payload) for u in uplinks] == [
+        (joins[0].dev_addr, n, b"\x04\xd2") for n in range(5)]
+    assert [e["wake_reason"] != 0 for e in events if e["event"] == "boot"] == [False] + [True] * 4
+    assert sum(1 for e in events if e["event"] == "lora_tx" and e["device"] == "meter") == 6  # join + 5
+
+
+def test_lorawan_us915_uses_the_region_default_drs_and_channels():
+    world, spec = _scenario_world("lorawan_us915")
+    with world:
+        assert world.run(spec.until_s) == "idle"
+        out = world.devices["cattle-tag"].output.splitlines()
+        network = world.network("US915")
+        joins, uplinks = network.joins(), network.uplinks()
+        accepts = network.downlinks(join_accepts=True)
+        gateways = network.gateways
+        summary = cli.network_summary(world)
+    assert out == ["not joined yet"] * 3 + [
+        "joined",
+        "uplink 0 DR 4 on 904600000 Hz, 26 ms",
+        "uplink 1 DR 4 on 903000000 Hz, 26 ms",
+        "uplink 2 DR 4 on 912600000 Hz, 26 ms",
+        "uplink 3 DR 4 on 914200000 Hz, 26 ms",
+    ]
+    assert gateways == ("ranch",)
+    us915_500khz = {903_000_000 + 1_600_000 * n for n in range(8)}  # channels 64 to 71
+    # The join request at the US915 default join DR4 (SF8, 500 kHz); the accept in RX1 on
+    # 923.3 + 0.6 (channel mod 8) MHz at DR13.
+    assert [(j.dr, j.frequency_hz, j.window) for j in joins] == [(4, 914_200_000, "rx1")]
+    assert [(d.join_accept, d.frequency_hz, d.dr) for d in accepts] == [(True, 927_500_000, 13)]
+    # The uplinks at the socket's default DR4, each on a 500 kHz channel of the region.
+    assert [(u.fcnt, u.payload, u.dr) for u in uplinks] == [(n, bytes([n]) + b"us915", 4) for n in range(4)]
+    assert [u.frequency_hz for u in uplinks] == [904_600_000, 903_000_000, 912_600_000, 914_200_000]
+    assert {u.frequency_hz for u in uplinks} <= us915_500khz
+    assert summary == ["network US915: 1 join, 4 uplinks from 1 device, 0 downlinks",
+                       "  cattle-tag: 4 uplinks, last fcnt 3 port 2: b'\\x03us915'"]
