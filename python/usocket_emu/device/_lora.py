@@ -302,11 +302,15 @@ def build_lora_class(dev):
                 dev.log("lorawan_short_key", keys=",".join(request.short_keys))
             network = dev.world._lorawan_network(region)
             if request.activation == OTAA:
-                network.offer_otaa(request.dev_eui, request.app_eui, request.app_key)
+                accepted = network.offer_otaa(request.dev_eui, request.app_eui, request.app_key)
                 mac.join_otaa(request.dev_eui, request.app_eui, request.app_key, request.dr)
             else:
-                network.offer_abp(request.dev_addr, request.nwk_s_key, request.app_s_key)
+                accepted = network.offer_abp(request.dev_addr, request.nwk_s_key, request.app_s_key)
                 mac.join_abp(request.dev_addr, request.nwk_s_key, request.app_s_key)
+            if accepted and state["config"]["device_class"] == CLASS_C:
+                # As the keys, the class the script uses goes into the default network's
+                # device profile: it sends class C downlinks at once on RX2.
+                network.set_class_c(request.dev_eui if request.activation == OTAA else request.dev_addr, True)
             timeout_ms = JOIN_FOREVER_MS if request.timeout_ms is None else request.timeout_ms
             # modlora.c polls the joined flag every 50 ms until the timeout runs out.
             while timeout_ms > 0 and not mac.joined():

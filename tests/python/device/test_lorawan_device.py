@@ -124,3 +124,24 @@ if machine.reset_cause() != machine.DEEPSLEEP_RESET:
     assert dev.exit_exception is None, dev.output
     assert lines == ["joined", "restored"]
     assert [(u.payload, u.fcnt) for u in uplinks] == [(b"boot", 0), (b"boot", 1)]
+
+
+def test_a_class_c_script_gets_a_downlink_without_an_uplink():
+    with World(time="virtual", seed=3, ntp_epoch_s=NTP_EPOCH_S) as world:
+        dev = world.add_device("node", lpwan_mac=MAC, script=f"""
+from network import LoRa
+import socket, time, ubinascii
+lora = LoRa(mode=LoRa.LORAWAN, region=LoRa.EU868, device_class=LoRa.CLASS_C)
+lora.join(activation=LoRa.OTAA, auth=(ubinascii.unhexlify('{APP_EUI}'), ubinascii.unhexlify('{APP_KEY}')))
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+s.settimeout(100)
+print(s.recvfrom(64), time.ticks_ms() // 1000)
+""")
+        world.run(until_s=30)  # joined at ~5 s; no uplink is ever sent
+        world.network("EU868").queue_downlink(MAC.hex(), 4, b"open")
+        world.run(until_s=60)
+        uplinks = world.network("EU868").uplinks()
+    assert dev.exit_exception is None, dev.output
+    # Sent at once on RX2 (869.525 MHz, DR0 = SF12): about a second on the air.
+    assert dev.output.splitlines() == ["(b'open', 4) 31"]
+    assert uplinks == []
