@@ -145,3 +145,26 @@ print(s.recvfrom(64), time.ticks_ms() // 1000)
     # Sent at once on RX2 (869.525 MHz, DR0 = SF12): about a second on the air.
     assert dev.output.splitlines() == ["(b'open', 4) 31"]
     assert uplinks == []
+
+
+def test_nvram_keeps_the_session_across_runs_with_a_state_folder(tmp_path, capsys):
+    from usocket_emu import cli
+
+    script = tmp_path / "main.py"
+    script.write_text(PRELUDE + """
+lora.nvram_restore()
+print('restored' if lora.has_joined() else 'joined', end=' ')
+if not lora.has_joined():
+    lora.join(activation=LoRa.OTAA, auth=(app_eui, app_key))
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+s.send(b'r')
+print(lora.stats().tx_counter)
+lora.nvram_save()
+""")
+    state = tmp_path / "state"
+    outputs = []
+    for _ in range(3):
+        assert cli.main(["run", "--time", "virtual", "--state", str(state), str(script)]) == 0
+        outputs.append(capsys.readouterr().out.splitlines()[0])
+    # FCntUp goes on from the saved session: 0, then 1 and 2 in later runs.
+    assert outputs == ["joined 0", "restored 1", "restored 2"]
