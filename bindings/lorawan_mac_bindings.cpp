@@ -87,6 +87,20 @@ void bind_lorawan_mac(py::module_& m) {
                  mac.join_abp(dev_addr, key_of(nwk_s_key), key_of(app_s_key));
              })
         .def("stop_join", &lorawan_mac::stop_join)
+        // session() -> {joined, otaa, dev_addr, nwk_s_key, app_s_key, fcnt_up, fcnt_down}
+        .def("session",
+             [](const lorawan_mac& mac) {
+                 const auto s = mac.session();
+                 py::dict out;
+                 out["joined"] = s.joined;
+                 out["otaa"] = s.otaa;
+                 out["dev_addr"] = s.dev_addr;
+                 out["nwk_s_key"] = py::bytes(reinterpret_cast<const char*>(s.keys.nwk_s_key.data()), 16);
+                 out["app_s_key"] = py::bytes(reinterpret_cast<const char*>(s.keys.app_s_key.data()), 16);
+                 out["fcnt_up"] = s.fcnt_up;
+                 out["fcnt_down"] = s.fcnt_down;
+                 return out;
+             })
         .def("joined", &lorawan_mac::joined)
         // wait_joined(wait_us | None) -> bool; waits in device time
         .def("wait_joined",

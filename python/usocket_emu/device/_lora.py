@@ -419,6 +419,11 @@ def build_lora_class(dev):
             if mac.restore_state(blob):
                 saved["joined"] = False
                 dev.state.save()
+                # The session a script restores is one it uses: the default network (new in
+                # every run) learns it as the keys of a join.
+                session = mac.session()
+                dev.world._lorawan_network(region).offer_abp(session["dev_addr"], session["nwk_s_key"],
+                                                            session["app_s_key"])
             return None
 
         def nvram_erase(self):

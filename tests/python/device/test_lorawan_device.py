@@ -162,9 +162,13 @@ print(lora.stats().tx_counter)
 lora.nvram_save()
 """)
     state = tmp_path / "state"
-    outputs = []
+    outputs, summaries = [], []
     for _ in range(3):
         assert cli.main(["run", "--time", "virtual", "--state", str(state), str(script)]) == 0
-        outputs.append(capsys.readouterr().out.splitlines()[0])
-    # FCntUp goes on from the saved session: 0, then 1 and 2 in later runs.
+        lines = capsys.readouterr().out.splitlines()
+        outputs.append(lines[0])
+        summaries.append([line for line in lines if line.startswith("network EU868")])
+    # FCntUp goes on from the saved session: 0, then 1 and 2 in later runs, and each run's
+    # (new) network takes the restored session's uplinks.
     assert outputs == ["joined 0", "restored 1", "restored 2"]
+    assert all(len(lines) == 1 and "1 uplink from 1 device" in lines[0] for lines in summaries), summaries
