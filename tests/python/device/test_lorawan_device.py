@@ -172,3 +172,14 @@ lora.nvram_save()
     # (new) network takes the restored session's uplinks.
     assert outputs == ["joined 0", "restored 1", "restored 2"]
     assert all(len(lines) == 1 and "1 uplink from 1 device" in lines[0] for lines in summaries), summaries
+
+
+def test_tx_power_reads_the_mac_index_after_an_uplink():
+    _dev, lines, _uplinks, _ = run("""
+lora.join(activation=LoRa.ABP, auth=(0x26011BDA, bytes(16), bytes(16)))
+print(lora.tx_power())
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+s.send(b'x')
+print(lora.tx_power(), lora.stats().tx_power)
+""")
+    assert lines == ["14", "0 0"]  # EU868's configured 14 dBm, then TXPower index 0
