@@ -6,11 +6,8 @@
 namespace py = pybind11;
 
 namespace usocket::bindings {
-namespace {
 
 std::string type_name(py::handle obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
-
-}  // namespace
 
 readable_bytes::readable_bytes(py::handle obj) {
     if (PyUnicode_Check(obj.ptr())) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <pybind11/pybind11.h>
@@ -51,6 +52,9 @@ inet_address to_inet_address(pybind11::handle address);
 
 /// The device's `('a.b.c.d', port)`.
 pybind11::tuple from_inet_address(const inet_address& address);
+
+/// The name of `obj`'s type, as error messages show it.
+std::string type_name(pybind11::handle obj);
 
 /// The text of a str or bytes argument (mp_obj_str_get_data); TypeError otherwise.
 std::string_view to_text(pybind11::handle obj);

@@ -3,12 +3,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "convert.hpp"
+#include "lorawan_convert.hpp"
 #include "errors.hpp"
 #include "usocket/sim/lora_medium.hpp"
 #include "usocket/sim/lora_radio.hpp"
@@ -21,29 +20,6 @@ namespace {
 
 using nogil = py::gil_scoped_release;
 using sim::lorawan_mac;
-
-/// An EUI in display order (8 bytes, most significant first) as the MAC's integer.
-std::uint64_t eui_of(py::handle value) {
-    const readable_bytes b(value);
-    if (b.size() != 8) {
-        throw py::value_error("an EUI has 8 bytes");
-    }
-    std::uint64_t eui = 0;
-    for (std::size_t i = 0; i < 8; ++i) {
-        eui = (eui << 8) | static_cast<std::uint8_t>(b.data()[i]);
-    }
-    return eui;
-}
-
-sim::lorawan::aes_key key_of(py::handle value) {
-    const readable_bytes b(value);
-    if (b.size() != 16) {
-        throw py::value_error("a LoRaWAN key has 16 bytes");
-    }
-    sim::lorawan::aes_key key{};
-    std::copy_n(reinterpret_cast<const std::uint8_t*>(b.data()), 16, key.begin());
-    return key;
-}
 
 sim::region_id region_of(int code) {
     const auto region = sim::region_from_code(code);
@@ -80,11 +56,11 @@ void bind_lorawan_mac(py::module_& m) {
              py::arg("duty_cycle_enforced") = false, py::keep_alive<1, 2>())
         .def("join_otaa",
              [](lorawan_mac& mac, py::handle dev_eui, py::handle app_eui, py::handle app_key, int dr) {
-                 mac.join_otaa(eui_of(dev_eui), eui_of(app_eui), key_of(app_key), dr);
+                 mac.join_otaa(to_eui(dev_eui, "a DevEUI"), to_eui(app_eui, "an AppEUI"), to_key(app_key, "an AppKey"), dr);
              })
         .def("join_abp",
              [](lorawan_mac& mac, std::uint32_t dev_addr, py::handle nwk_s_key, py::handle app_s_key) {
-                 mac.join_abp(dev_addr, key_of(nwk_s_key), key_of(app_s_key));
+                 mac.join_abp(dev_addr, to_key(nwk_s_key, "an NwkSKey"), to_key(app_s_key, "an AppSKey"));
              })
         .def("stop_join", &lorawan_mac::stop_join)
         // session() -> {joined, otaa, dev_addr, nwk_s_key, app_s_key, fcnt_up, fcnt_down}
@@ -95,8 +71,8 @@ void bind_lorawan_mac(py::module_& m) {
                  out["joined"] = s.joined;
                  out["otaa"] = s.otaa;
                  out["dev_addr"] = s.dev_addr;
-                 out["nwk_s_key"] = py::bytes(reinterpret_cast<const char*>(s.keys.nwk_s_key.data()), 16);
-                 out["app_s_key"] = py::bytes(reinterpret_cast<const char*>(s.keys.app_s_key.data()), 16);
+                 out["nwk_s_key"] = to_py(s.keys.nwk_s_key);
+                 out["app_s_key"] = to_py(s.keys.app_s_key);
                  out["fcnt_up"] = s.fcnt_up;
                  out["fcnt_down"] = s.fcnt_down;
                  return out;
