@@ -248,10 +248,11 @@ def build_lora_class(dev):
 
         def tx_power(self, tx_power=None):
             if tx_power is None:
-                if state["mac"] is not None and radio().stats()[5] > 0:
+                stats = Stats(radio().stats())
+                if state["mac"] is not None and stats.tx_trials > 0:
                     # LoRaWAN: once an uplink completed, the stack has overwritten the stored
                     # value with its TX power index (0 = max EIRP; pycom-api.md 4.3).
-                    return radio().stats()[6]
+                    return stats.tx_power
                 return state["config"]["tx_power"]
             reinit_with("tx_power", tx_power)
             return None
