@@ -5,6 +5,13 @@
 // virtual time, whichever thread brings `active` to zero runs the due events itself (events
 // run without the lock) until one of them wakes a thread, so a lone device that sleeps never
 // switches threads. In real time run() fires events when the wall clock reaches them.
+//
+// In virtual time device threads also run one at a time: a thread woken while another one
+// runs waits in `ready`, in the order of the wakes, until the running one waits on the world
+// again (or ends). One event that wakes two threads (a MAC cycle that posts a callback and
+// ends a blocking send) so gives the same interleaving, hence the same output, on every run.
+// A woken thread that was kept waiting for ready_fallback (a thread that spins on a flag
+// another thread sets, or blocks on a lock outside the world) runs anyway: liveness first.
 #include "usocket/sim/world.hpp"
 
 #include <algorithm>
@@ -30,6 +37,9 @@ constexpr auto interrupt_poll_interval = std::chrono::milliseconds(50);
 
 constexpr time_us no_limit = std::numeric_limits<time_us>::max();
 
+/// How long a woken thread waits for the running one before it runs regardless (see above).
+constexpr auto ready_fallback = std::chrono::milliseconds(100);
+
 }  // namespace
 
 struct participant {
@@ -37,6 +47,7 @@ struct participant {
     std::condition_variable cv;
     bool waiting = false;
     bool woken = false;
+    bool released = false;            // woken and allowed to run (not held in `ready`)
     wait_status status = wait_status::ready;
     std::uint64_t wait_seq = 0;       // names the current wait, so a stale event cannot end a later one
     std::int64_t token = 0;           // what a mailbox handed over
@@ -78,7 +89,8 @@ struct world::state {
     scheduler sched;
     std::mt19937_64 rng;
     std::vector<device_state> devices;
-    int active = 0;    // running device threads, reservations included
+    int active = 0;    // running device threads, reservations included, and those in `ready`
+    std::deque<participant*> ready;  // virtual time: woken threads waiting for their turn
     int attached = 0;  // device threads, reservations included
     int outside = 0;   // device threads blocked outside the world (real I/O)
     // While some are, virtual time runs at the wall clock's pace from this point on.
@@ -134,13 +146,32 @@ participant& current_participant(const world::state& s) {
     return *tl_current.self;
 }
 
+/// Device threads that run now (not waiting, not held in `ready`).
+int executing_locked(const world::state& s) { return s.active - static_cast<int>(s.ready.size()); }
+
+/// Lets the longest-held woken thread run once no other device thread runs.
+void release_next_locked(world::state& s) {
+    if (s.ready.empty() || executing_locked(s) > 0) {
+        return;
+    }
+    participant* next = s.ready.front();
+    s.ready.pop_front();
+    next->released = true;
+    next->cv.notify_one();
+}
+
 void wake_locked(world::state& s, participant& p, wait_status status) {
     if (!p.waiting || p.woken) {
         return;
     }
     p.woken = true;
     p.status = status;
+    // Virtual time: hold it while another thread runs (one thread at a time, in wake order).
+    p.released = s.options.mode != time_mode::virtual_time || executing_locked(s) == 0;
     ++s.active;
+    if (!p.released) {
+        s.ready.push_back(&p);
+    }
     if (p.wake_event != 0) {
         s.sched.cancel(p.wake_event);
         p.wake_event = 0;
@@ -208,12 +239,21 @@ std::function<void()> wake_event(world::state& s, const std::shared_ptr<particip
 wait_status block_locked(std::unique_lock<std::mutex>& lock, world::state& s, participant& p) {
     p.waiting = true;
     p.woken = false;
+    p.released = false;
     --s.active;
+    release_next_locked(s);  // a woken thread runs before any further event
     advance_locked(lock, s);
     if (s.active == 0) {
         s.driver_cv.notify_all();
     }
-    p.cv.wait(lock, [&] { return p.woken; });
+    while (!(p.woken && p.released)) {
+        if (!p.woken) {
+            p.cv.wait(lock);
+        } else if (p.cv.wait_for(lock, ready_fallback) == std::cv_status::timeout && !p.released) {
+            s.ready.erase(std::remove(s.ready.begin(), s.ready.end(), &p), s.ready.end());
+            p.released = true;  // the running thread does not come back to the world: run anyway
+        }
+    }
     p.waiting = false;
     return p.status;
 }
@@ -385,6 +425,7 @@ void world::cancel_reservation(device_id dev) {
     --d.reserved;
     --state_->active;
     --state_->attached;
+    release_next_locked(*state_);
     advance_locked(lock, *state_);
     state_->driver_cv.notify_all();
 }
@@ -415,6 +456,7 @@ void world::detach_thread() {
     tl_current = current_thread{};
     --state_->active;
     --state_->attached;
+    release_next_locked(*state_);
     advance_locked(lock, *state_);
     state_->driver_cv.notify_all();
 }
@@ -457,6 +499,7 @@ std::function<void(bool)> world::outside_wait_hook() const {
                 s->outside_base_us = s->sched.now_us();
                 s->outside_base_wall = steady::now();
             }
+            release_next_locked(*s);
             advance_locked(lock, *s);  // what is due now runs while this thread blocks
         } else {
             ++s->active;
