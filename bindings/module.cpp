@@ -19,6 +19,7 @@ void bind_lora(py::module_& m);
 void bind_lorawan_mac(py::module_& m);
 void bind_lorawan(py::module_& m);
 void bind_lorawan_network(py::module_& m);
+void bind_sigfox(py::module_& m);
 }  // namespace usocket::bindings
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -41,4 +42,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     usocket::bindings::bind_lorawan_mac(m);
     usocket::bindings::bind_lorawan(m);
     usocket::bindings::bind_lorawan_network(m);
+    usocket::bindings::bind_sigfox(m);
 }

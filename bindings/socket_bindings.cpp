@@ -15,6 +15,7 @@
 #include "usocket/stack.hpp"
 #include "usocket/sim/lora_radio.hpp"
 #include "usocket/sim/lorawan_mac.hpp"
+#include "usocket/sim/sigfox_radio.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace py = pybind11;
@@ -194,6 +195,11 @@ void bind_stack(py::module_& m) {
         .def_property_readonly("has_lora_radio", &stack::has_lora_radio)
         // set_lorawan_mac(mac | None): LoRaWAN mode's MAC, which AF_LORA sockets then send through
         .def("set_lorawan_mac", &stack::set_lorawan_mac, py::arg("mac"))
+        // set_sigfox_radio(radio | None): registers network.Sigfox's radio as the NIC of AF_SIGFOX;
+        // the stack keeps the radio's Python object (so its medium) alive, as the C++ radio
+        // it holds refers to the medium
+        .def("set_sigfox_radio", &stack::set_sigfox_radio, py::arg("radio"), py::keep_alive<1, 2>())
+        .def_property_readonly("has_sigfox_radio", &stack::has_sigfox_radio)
         // constants() -> {name: value} of the usocket constants this board has
         .def("constants",
              [](const stack& s) {
@@ -263,6 +269,8 @@ void bind_socket(py::module_& m) {
              [](socket& s, py::handle address) {
                  if (s.family() == family::lora) {
                      s.bind_port(radio_port(address));  // a port, or (address, port) of which only the port counts
+                 } else if (s.family() == family::sigfox) {
+                     s.bind_port(0);  // no Sigfox driver: EOPNOTSUPP (EBADF once closed), whatever the address
                  } else {
                      s.bind(to_inet_address(address));
                  }
@@ -296,7 +304,8 @@ void bind_socket(py::module_& m) {
         .def("sendto",
              [](socket& s, py::handle buffer, py::handle address) {
                  const readable_bytes bytes(buffer);
-                 const inet_address peer = to_inet_address(address);
+                 // A Sigfox socket refuses sendto whatever the address (no driver).
+                 const inet_address peer = s.family() == family::sigfox ? inet_address{} : to_inet_address(address);
                  nogil release;
                  return s.sendto(bytes.data(), bytes.size(), peer);
              })

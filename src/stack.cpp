@@ -9,6 +9,7 @@
 
 #include "inet_backend.hpp"
 #include "lora_backend.hpp"
+#include "sigfox_backend.hpp"
 #include "stack_state.hpp"
 #include "usocket/constants.hpp"
 #include "usocket/error.hpp"
@@ -29,6 +30,18 @@ std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, 
             return nullptr;
         }
         return std::make_unique<lora_backend>(std::shared_ptr<stack_state>(shared_from_this()));
+    }
+    if (family == family::sigfox) {
+        bool registered = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            registered = sigfox_radio != nullptr;
+        }
+        if (!registered) {
+            ec = failure::network_card_not_available;
+            return nullptr;
+        }
+        return std::make_unique<sigfox_backend>(std::shared_ptr<stack_state>(shared_from_this()));
     }
     if (family != family::inet || !ip_interface_up.load()) {
         // No LoRa or Sigfox radio is registered as a NIC yet, or no IP interface is up
@@ -120,6 +133,16 @@ void stack::set_lorawan_mac(std::shared_ptr<sim::lorawan_mac> mac) {
 bool stack::has_lora_radio() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->lora_radio != nullptr;
+}
+
+void stack::set_sigfox_radio(std::shared_ptr<sim::sigfox_radio> radio) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->sigfox_radio = std::move(radio);
+}
+
+bool stack::has_sigfox_radio() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->sigfox_radio != nullptr;
 }
 
 void stack::set_ip_interface_up(bool up) noexcept { state_->ip_interface_up.store(up); }

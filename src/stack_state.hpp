@@ -57,6 +57,7 @@ struct stack_state : std::enable_shared_from_this<stack_state> {
     std::shared_ptr<sim::lora_radio> lora_radio;  ///< the LoRa NIC, once network.LoRa made it
     int lora_region = 5;
     std::shared_ptr<sim::lorawan_mac> lorawan_mac;  ///< set in LoRaWAN mode
+    std::shared_ptr<sim::sigfox_radio> sigfox_radio;  ///< the Sigfox NIC, once network.Sigfox made it
 };
 
 }  // namespace usocket::detail

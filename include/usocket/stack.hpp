@@ -23,6 +23,7 @@ struct stack_state;
 namespace sim {
 class lora_radio;
 class lorawan_mac;
+class sigfox_radio;
 }
 
 /// How a device's stack behaves.
@@ -75,6 +76,12 @@ public:
     bool has_lora_radio() const;
     /// In LoRaWAN mode, the MAC AF_LORA sockets send through (null: raw mode).
     void set_lorawan_mac(std::shared_ptr<sim::lorawan_mac> mac);
+
+    /// Registers the device's Sigfox radio as a NIC (network.Sigfox made it), so AF_SIGFOX
+    /// sockets can be made; a null radio unregisters it (sockets made before keep working
+    /// on whatever is registered when they are used).
+    void set_sigfox_radio(std::shared_ptr<sim::sigfox_radio> radio);
+    bool has_sigfox_radio() const;
 
     /// Installs the check blocked calls make (for Ctrl-C); empty means never interrupted.
     void set_interrupt_check(interrupt_check check);

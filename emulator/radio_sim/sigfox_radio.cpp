@@ -1,0 +1,704 @@
+// sigfox_radio.cpp: the firmware's Sigfox task and the Sigfox library's send sequence as
+// world events.
+//
+// A transaction is one command of the queue: in SIGFOX mode an uplink message (frames and
+// gaps), the downlink wait, window and OOB ack when asked for; in FSK mode one frame. Every
+// step is a world event that checks the radio's epoch first, so a re-open or close() drops
+// what an old transaction had scheduled. Lock order: radio, then medium, then world; the
+// signal is notified after the radio's lock is released.
+#include "usocket/sim/sigfox_radio.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <utility>
+
+namespace usocket::sim {
+namespace {
+
+/// The unknown-yet micro channel use time: free.
+constexpr time_us never_used = -(time_us{1} << 60);
+
+/// The SiPy FSK export's "TX power = 15" (cc1125PreferredSettings comment).
+constexpr double fsk_tx_power_dbm = 15.0;
+
+/// The OOB frame's status bytes (MANUF_API_get_voltage_temperature: 3300 mV idle and in TX,
+/// 0.0 degrees), then the last downlink RSSI + 100 and a pad. The byte layout is the
+/// emulator's own: only its size (8 bytes, class D) shapes the air.
+std::vector<std::uint8_t> oob_status(int rssi_dbm) {
+    constexpr std::uint16_t voltage_mv = 3300;
+    const auto hi = static_cast<std::uint8_t>(voltage_mv >> 8);
+    const auto lo = static_cast<std::uint8_t>(voltage_mv & 0xFF);
+    return {hi, lo, hi, lo, 0, 0, static_cast<std::uint8_t>(static_cast<std::int8_t>(rssi_dbm + 100)), 0};
+}
+
+struct received {
+    std::vector<std::uint8_t> payload;
+    std::size_t offset = 0;
+};
+
+/// The message being sent.
+struct message {
+    sigfox_frame_class cls = sigfox_frame_class::a;
+    int frames = 3;
+    int sent = 0;
+    std::uint16_t sequence_number = 0;
+    bool ack = false;  // the OOB ack after a downlink
+    bool oob = false;
+    bool downlink = false;
+    bool bit_frame = false;
+    bool bit_value = false;
+    std::vector<std::uint8_t> payload;
+    time_us first_frame_end_us = 0;
+    std::int64_t first_frequency_hz = 0;
+};
+
+}  // namespace
+
+struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
+    impl(sigfox_medium& m, std::string n, std::uint32_t id)
+        : medium(m), w(m.owner()), name(std::move(n)), device_id(id), changed(w), rng(w.random_u64()) {
+        micro_used_at.fill(never_used);
+    }
+
+    sigfox_medium& medium;
+    world& w;
+    const std::string name;
+    const std::uint32_t device_id;
+    signal changed;
+
+    mutable std::mutex mutex;
+    std::mt19937_64 rng;
+    sigfox_medium::radio_id radio = 0;
+    bool closed = false;
+    bool opened = false;
+    std::uint64_t epoch = 0;  // bumped by open() and close(): stale events do nothing
+    sigfox_mode mode = sigfox_mode::sigfox;
+    sigfox_zone zone = sigfox_zone::rcz1;
+    std::int64_t fsk_frequency_hz = 0;
+    int freq_offset_hz = 0;
+    int lbt_retries = lbt_default_retries;
+
+    std::deque<sigfox_send_request> commands;
+    bool busy = false;            // the task holds a command
+    bool pick_scheduled = false;  // a task tick will take the next command
+    sigfox_send_request current;
+    message msg;
+    bool awaiting_downlink = false;
+    event_id window_close = 0;
+    std::int64_t expected_downlink_hz = 0;
+    std::optional<std::vector<std::uint8_t>> downlink_payload;
+    std::uint16_t next_sequence = 0;
+
+    std::array<time_us, fcc_micro_channels> micro_used_at{};
+    bool channel_not_default = false;
+    std::optional<time_us> last_send_start_us;  // the firmware's tx_timestamp
+    int last_frames_sent = 0;
+    int cs_attempts = 0;
+    std::optional<int> last_rssi_dbm;
+
+    std::deque<received> inbox;
+    std::uint64_t done_count = 0;
+    std::uint64_t fail_count = 0;
+    sigfox_radio_stats stats;
+    bool notify = false;  // set under the lock, acted on after it
+
+    const sigfox_zone_params& params() const noexcept { return zone_params(zone); }
+
+    /// Runs `step` in a world event after `delay_us`, under the lock, if the radio's epoch is
+    /// still the one of now.
+    void later_locked(time_us delay_us, std::function<void(impl&)> step) {
+        std::weak_ptr<impl> weak = shared_from_this();
+        const std::uint64_t e = epoch;
+        w.schedule_after(delay_us, [weak, e, step = std::move(step)] {
+            if (const auto self = weak.lock()) {
+                self->run_if_current(e, step);
+            }
+        });
+    }
+
+    void run_if_current(std::uint64_t e, const std::function<void(impl&)>& step) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (closed || epoch != e) {
+                return;
+            }
+            step(*this);
+        }
+        flush();
+    }
+
+    void flush() {
+        bool wake = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            wake = std::exchange(notify, false);
+        }
+        if (wake) {
+            changed.notify_all();
+        }
+    }
+
+    // --- the task's loop ---------------------------------------------------------------
+
+    void schedule_pick_locked() {
+        if (busy || pick_scheduled || commands.empty() || !opened || closed) {
+            return;
+        }
+        pick_scheduled = true;
+        later_locked(task_tick_us, [](impl& r) { r.pick_locked(); });
+    }
+
+    void pick_locked() {
+        pick_scheduled = false;
+        if (busy || commands.empty()) {
+            return;
+        }
+        current = std::move(commands.front());
+        commands.pop_front();
+        busy = true;
+        notify = true;  // room in the queue
+        stats.last_transaction_start_us = w.now_us();
+        if (mode == sigfox_mode::fsk) {
+            send_fsk_locked();
+        } else {
+            begin_sigfox_locked();
+        }
+    }
+
+    void finish_locked(bool ok) {
+        busy = false;
+        ++done_count;
+        if (!ok) {
+            ++fail_count;
+            ++stats.failures;
+        }
+        if (ok && downlink_payload) {
+            push_inbox_locked(std::move(*downlink_payload), "downlink");
+        }
+        downlink_payload.reset();
+        stats.last_transaction_end_us = w.now_us();
+        notify = true;
+        listen_idle_locked();
+        schedule_pick_locked();
+    }
+
+    void push_inbox_locked(std::vector<std::uint8_t> payload, const char* what) {
+        // xQueueSend(xRxQueue, ..., 0): a full queue drops it.
+        if (inbox.size() < receive_queue_depth) {
+            inbox.push_back(received{std::move(payload), 0});
+            notify = true;
+        } else if (w.logging()) {
+            w.log("sigfox_rx_dropped", name, {{"what", std::string(what)}, {"reason", std::string("receive_queue_full")}});
+        }
+    }
+
+    /// FSK mode listens whenever it does not transmit; SIGFOX mode only in a downlink window.
+    void listen_idle_locked() {
+        if (closed) {
+            return;
+        }
+        if (opened && mode == sigfox_mode::fsk && !busy) {
+            sigfox_band band;
+            band.modulation = sigfox_modulation::fsk;
+            band.centre_hz = fsk_frequency_hz + freq_offset_hz;
+            band.width_hz = fsk_rx_filter_bandwidth_hz;
+            band.bit_rate_bps = fsk_bit_rate_bps;
+            band.sensitivity_dbm = medium.model().fsk_sensitivity_dbm;
+            medium.listen(radio, {band});
+        } else if (!awaiting_downlink) {
+            medium.listen(radio, {});
+        }
+    }
+
+    // --- FSK -----------------------------------------------------------------------------
+
+    void send_fsk_locked() {
+        medium.listen(radio, {});  // the CC1125 leaves RX to transmit
+        sigfox_frame f;
+        f.modulation = sigfox_modulation::fsk;
+        f.frequency_hz = fsk_frequency_hz + freq_offset_hz;
+        f.bit_rate_bps = fsk_bit_rate_bps;
+        f.tx_power_dbm = fsk_tx_power_dbm;
+        f.airtime_us = fsk_frame_us(current.payload.size());
+        f.device_id = device_id;
+        f.payload = current.payload;
+        ++stats.frames_sent;
+        transmit_locked(std::move(f), [](impl& r) { r.finish_locked(true); });
+    }
+
+    void transmit_locked(sigfox_frame f, std::function<void(impl&)> on_done) {
+        std::weak_ptr<impl> weak = shared_from_this();
+        const std::uint64_t e = epoch;
+        medium.transmit(radio, std::move(f), [weak, e, on_done = std::move(on_done)] {
+            if (const auto self = weak.lock()) {
+                self->run_if_current(e, on_done);
+            }
+        });
+    }
+
+    // --- SIGFOX mode ---------------------------------------------------------------------
+
+    int free_micro_channels_locked(time_us now) const {
+        return static_cast<int>(std::count_if(micro_used_at.begin(), micro_used_at.end(), [now](time_us t) {
+            return now - t >= fcc_micro_channel_reuse_us;
+        }));
+    }
+
+    void reset_micro_channels_locked() {
+        micro_used_at.fill(never_used);
+        channel_not_default = false;
+    }
+
+    void begin_sigfox_locked() {
+        const time_us now = w.now_us();
+        time_us wait_us = 0;
+        // modsigfox_sfx_send: in the FCC zones, off the default macro channel or out of free
+        // micro channels, reset and keep 23 s since the previous send started.
+        if (params().access == sigfox_access::frequency_hopping &&
+            (channel_not_default || free_micro_channels_locked(now) == 0)) {
+            reset_micro_channels_locked();
+            if (last_send_start_us && now - *last_send_start_us < fcc_reset_min_spacing_us) {
+                wait_us = fcc_reset_min_spacing_us - (now - *last_send_start_us);
+                if (w.logging()) {
+                    w.log("sigfox_fcc_wait", name, {{"wait_us", wait_us}});
+                }
+            }
+        }
+        last_send_start_us = now;  // taken before the wait, as the firmware's tx_timestamp
+        const bool oob = current.oob;
+        std::vector<std::uint8_t> payload = oob ? oob_status(last_rssi_dbm.value_or(0)) : current.payload;
+        later_locked(wait_us, [oob, payload = std::move(payload)](impl& r) mutable {
+            r.start_message_locked(false, oob, std::move(payload));
+        });
+    }
+
+    void start_message_locked(bool ack, bool oob, std::vector<std::uint8_t> payload) {
+        msg = message{};
+        msg.ack = ack;
+        msg.oob = oob;
+        // SIGFOX_API_send_outofband never asks for a downlink; frame/bit sends do if SO_RX.
+        msg.downlink = !ack && !oob && current.downlink;
+        msg.bit_frame = !oob && payload.empty();
+        msg.bit_value = current.bit_value;
+        msg.cls = frame_class(payload.size());
+        msg.frames = msg.downlink ? 1 + std::clamp(current.tx_repeat, 0, 2) : 3;
+        msg.payload = std::move(payload);
+        msg.sequence_number = next_sequence;
+        next_sequence = static_cast<std::uint16_t>((next_sequence + 1) % sequence_modulo);
+        cs_attempts = 0;
+        ++stats.messages_sent;
+        stats.last_sequence_number = msg.sequence_number;
+        stats.last_frame_frequencies_hz.clear();
+        send_frame_locked();
+    }
+
+    void send_frame_locked() {
+        if (params().access != sigfox_access::listen_before_talk) {
+            transmit_frame_locked();
+            return;
+        }
+        // LBT: the channel must stay below the threshold over the sensing time; the frames
+        // last far longer than that, so a reading at both ends sees every one on the air.
+        const double first_dbm = medium.channel_rssi_dbm(radio, params().uplink_hz, lbt_channel_width_hz);
+        ++cs_attempts;
+        later_locked(lbt_sense_us, [first_dbm](impl& r) {
+            const double seen_dbm =
+                std::max(first_dbm, r.medium.channel_rssi_dbm(r.radio, r.params().uplink_hz, lbt_channel_width_hz));
+            if (seen_dbm <= lbt_threshold_dbm) {
+                r.transmit_frame_locked();
+            } else if (r.cs_attempts > r.lbt_retries) {
+                if (r.w.logging()) {
+                    r.w.log("sigfox_lbt_failed", r.name, {{"rssi_dbm", seen_dbm}});
+                }
+                r.last_frames_sent = r.msg.sent;
+                r.finish_locked(false);
+            } else {
+                r.later_locked(lbt_retry_us, [](impl& again) { again.send_frame_locked(); });
+            }
+        });
+    }
+
+    std::int64_t pick_frequency_locked(time_us now) {
+        const sigfox_zone_params& p = params();
+        const auto guard = static_cast<std::int64_t>(uplink_signal_bandwidth_hz(p.uplink_bps));
+        std::int64_t low = p.uplink_hz - p.macro_channel_hz / 2;
+        std::int64_t width = p.macro_channel_hz;
+        if (p.access == sigfox_access::frequency_hopping) {
+            std::vector<int> free;
+            for (int i = 0; i < fcc_micro_channels; ++i) {
+                if (now - micro_used_at[static_cast<std::size_t>(i)] >= fcc_micro_channel_reuse_us) {
+                    free.push_back(i);
+                }
+            }
+            if (free.empty()) {
+                channel_not_default = true;  // the library would hop off the default channel
+                for (int i = 0; i < fcc_micro_channels; ++i) {
+                    free.push_back(i);
+                }
+            }
+            const int m = free[std::uniform_int_distribution<std::size_t>(0, free.size() - 1)(rng)];
+            micro_used_at[static_cast<std::size_t>(m)] = now;
+            width = p.macro_channel_hz / fcc_micro_channels;
+            low += m * width;
+        }
+        return std::uniform_int_distribution<std::int64_t>(low + guard, low + width - guard)(rng) + freq_offset_hz;
+    }
+
+    void transmit_frame_locked() {
+        const time_us now = w.now_us();
+        const sigfox_zone_params& p = params();
+        sigfox_frame f;
+        f.modulation = sigfox_modulation::uplink_dbpsk;
+        f.frequency_hz = pick_frequency_locked(now);
+        f.bit_rate_bps = p.uplink_bps;
+        f.tx_power_dbm = p.eirp_dbm;
+        f.airtime_us = uplink_frame_us(msg.cls, p.uplink_bps);
+        f.device_id = device_id;
+        f.sequence_number = msg.sequence_number;
+        f.repetition = msg.sent;
+        f.frames_in_message = msg.frames;
+        f.frame_type = frame_type(msg.cls, msg.sent);
+        f.bit_frame = msg.bit_frame;
+        f.bit_value = msg.bit_value;
+        f.oob = msg.oob || msg.ack;
+        f.downlink_request = msg.downlink;
+        f.zone = zone;
+        // Frames after the first know when it ended; the first one ends now + its airtime.
+        f.first_frame_end_us = msg.sent == 0 ? now + f.airtime_us : msg.first_frame_end_us;
+        f.payload = msg.payload;
+        if (msg.sent == 0) {
+            msg.first_frame_end_us = f.first_frame_end_us;
+            msg.first_frequency_hz = f.frequency_hz;
+        }
+        stats.last_frame_frequencies_hz.push_back(f.frequency_hz);
+        transmit_locked(std::move(f), [](impl& r) { r.frame_done_locked(); });
+    }
+
+    time_us gap_locked() const {
+        const sigfox_access access = params().access;
+        if (access == sigfox_access::listen_before_talk) {
+            return inter_frame_lbt_us;
+        }
+        if (access == sigfox_access::frequency_hopping) {
+            return inter_frame_trx_fh_us;
+        }
+        return msg.downlink ? inter_frame_trx_etsi_us : inter_frame_tx_us;
+    }
+
+    void frame_done_locked() {
+        ++stats.frames_sent;
+        ++msg.sent;
+        last_frames_sent = msg.sent;
+        if (msg.sent < msg.frames) {
+            later_locked(gap_locked(), [](impl& r) { r.send_frame_locked(); });
+            return;
+        }
+        if (msg.ack) {
+            finish_locked(true);
+        } else if (msg.downlink) {
+            const time_us open_at = std::max(w.now_us(), msg.first_frame_end_us + downlink_wait_us);
+            later_locked(open_at - w.now_us(), [](impl& r) { r.open_window_locked(); });
+        } else {
+            if (msg.oob && current.downlink) {
+                // modsigfox.c queues rx_data whenever SO_RX was set; send_outofband leaves its
+                // 8 zero-initialised bytes untouched.
+                downlink_payload = std::vector<std::uint8_t>(sigfox_downlink_bytes, 0);
+            }
+            finish_locked(true);
+        }
+    }
+
+    void open_window_locked() {
+        const sigfox_zone_params& p = params();
+        awaiting_downlink = true;
+        // The downlink keeps the uplink's offset in the band (freq_offset already in it).
+        expected_downlink_hz = msg.first_frequency_hz + (p.downlink_hz - p.uplink_hz);
+        sigfox_band band;
+        band.modulation = sigfox_modulation::downlink_gfsk;
+        band.centre_hz = expected_downlink_hz;
+        band.width_hz = 2 * downlink_tolerance_hz;
+        band.bit_rate_bps = downlink_bps;
+        band.sensitivity_dbm = medium.model().device_downlink_sensitivity_dbm;
+        medium.listen(radio, {band});
+        std::weak_ptr<impl> weak = shared_from_this();
+        const std::uint64_t e = epoch;
+        window_close = w.schedule_after(listen_window_us, [weak, e] {
+            if (const auto self = weak.lock()) {
+                self->run_if_current(e, [](impl& r) { r.close_window_locked(); });
+            }
+        });
+    }
+
+    void close_window_locked() {
+        if (!awaiting_downlink) {
+            return;
+        }
+        awaiting_downlink = false;
+        window_close = 0;
+        medium.listen(radio, {});
+        if (w.logging()) {
+            w.log("sigfox_downlink_timeout", name, {{"seq", std::int64_t{msg.sequence_number}}});
+        }
+        finish_locked(false);
+    }
+
+    void on_receive(const sigfox_reception& rx) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (closed || !opened) {
+                return;
+            }
+            const sigfox_frame& f = *rx.frame;
+            if (f.modulation == sigfox_modulation::downlink_gfsk && awaiting_downlink && f.device_id == device_id) {
+                awaiting_downlink = false;
+                if (window_close != 0) {
+                    w.cancel(window_close);
+                    window_close = 0;
+                }
+                medium.listen(radio, {});
+                last_rssi_dbm = static_cast<int>(std::lround(rx.rssi_dbm));
+                std::vector<std::uint8_t> data = f.payload;
+                data.resize(sigfox_downlink_bytes, 0);
+                downlink_payload = std::move(data);
+                ++stats.downlinks_received;
+                // SFX_DLY_OOB_ACK, then the out-of-band "control/ack" uplink.
+                const int rssi = *last_rssi_dbm;
+                later_locked(oob_ack_delay_us,
+                             [rssi](impl& r) { r.start_message_locked(true, true, oob_status(rssi)); });
+            } else if (f.modulation == sigfox_modulation::fsk && mode == sigfox_mode::fsk && !busy) {
+                push_inbox_locked(f.payload, "fsk");
+            }
+        }
+        flush();
+    }
+};
+
+sigfox_radio::sigfox_radio(sigfox_medium& medium, std::string name, position_m where, std::uint32_t device_id)
+    : impl_(std::make_shared<impl>(medium, std::move(name), device_id)) {
+    std::weak_ptr<impl> weak = impl_;
+    impl_->radio = medium.attach(impl_->name, where, [weak](const sigfox_reception& rx) {
+        if (const auto self = weak.lock()) {
+            self->on_receive(rx);
+        }
+    });
+}
+
+sigfox_radio::~sigfox_radio() { close(); }
+
+bool sigfox_radio::open(sigfox_mode mode, sigfox_zone zone, std::int64_t fsk_frequency_hz) {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        impl& r = *impl_;
+        if (r.closed) {
+            return false;
+        }
+        ++r.epoch;  // SIGFOX_API_close: a transaction in progress ends here, in error
+        if (r.busy) {
+            r.awaiting_downlink = false;
+            r.finish_locked(false);
+        }
+        r.pick_scheduled = false;
+        r.mode = mode;
+        if (mode == sigfox_mode::sigfox) {
+            r.zone = zone;
+            r.lbt_retries = lbt_default_retries;
+            r.reset_micro_channels_locked();
+        } else {
+            r.fsk_frequency_hz = fsk_frequency_hz;
+        }
+        r.opened = true;
+        r.awaiting_downlink = false;
+        r.medium.listen(r.radio, {});
+        r.listen_idle_locked();
+        r.schedule_pick_locked();
+    }
+    impl_->flush();
+    return true;
+}
+
+bool sigfox_radio::is_open() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->opened && !impl_->closed;
+}
+
+sigfox_mode sigfox_radio::mode() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->mode;
+}
+
+sigfox_zone sigfox_radio::zone() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->zone;
+}
+
+std::uint32_t sigfox_radio::device_id() const noexcept { return impl_->device_id; }
+
+void sigfox_radio::close() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (impl_->closed) {
+            return;
+        }
+        impl_->closed = true;
+        ++impl_->epoch;
+        impl_->medium.detach(impl_->radio);
+    }
+    impl_->changed.notify_all();
+}
+
+void sigfox_radio::set_config_words(const std::array<std::uint32_t, 3>& words) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->zone == sigfox_zone::rcz3) {
+        impl_->lbt_retries = static_cast<int>(words[0] & 0xFF);
+    }
+}
+
+std::uint8_t sigfox_radio::info_byte() const {
+    const time_us now = impl_->w.now_us();
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    const impl& r = *impl_;
+    switch (r.params().access) {
+    case sigfox_access::frequency_hopping:
+        return static_cast<std::uint8_t>((r.free_micro_channels_locked(now) << 4) | (r.channel_not_default ? 1 : 0));
+    case sigfox_access::listen_before_talk:
+        return static_cast<std::uint8_t>(((std::min(r.cs_attempts, 31) << 3) | (r.last_frames_sent & 0x07)) & 0xFF);
+    case sigfox_access::duty_cycle: return 0;
+    }
+    return 0;
+}
+
+void sigfox_radio::reset_macro_channel() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->reset_micro_channels_locked();
+}
+
+std::optional<int> sigfox_radio::last_downlink_rssi_dbm() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->last_rssi_dbm;
+}
+
+std::uint16_t sigfox_radio::sequence_number() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->next_sequence;
+}
+
+void sigfox_radio::set_sequence_number(std::uint16_t value) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->next_sequence = static_cast<std::uint16_t>(value % sequence_modulo);
+}
+
+void sigfox_radio::set_freq_offset_hz(int offset_hz) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->freq_offset_hz = offset_hz;
+    impl_->listen_idle_locked();
+}
+
+sigfox_radio::send_status sigfox_radio::send(sigfox_send_request request, std::optional<time_us> queue_wait_us,
+                                             bool wait_done) {
+    impl& r = *impl_;
+    std::optional<time_us> queue_deadline_us;
+    if (queue_wait_us) {
+        queue_deadline_us = r.w.now_us() + std::max<time_us>(*queue_wait_us, 0);
+    }
+    std::uint64_t done_seen = 0;
+    std::uint64_t fail_seen = 0;
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (r.closed) {
+                return send_status::halted;
+            }
+            if (!r.opened) {
+                return send_status::not_open;
+            }
+            if (r.commands.size() < command_queue_depth) {
+                // xEventGroupClearBits before the queueing: only later ends count.
+                done_seen = r.done_count;
+                fail_seen = r.fail_count;
+                r.commands.push_back(std::move(request));
+                r.schedule_pick_locked();
+                break;
+            }
+        }
+        const wait_status st = r.changed.wait(seen, queue_deadline_us);
+        if (st == wait_status::halted) {
+            return send_status::halted;
+        }
+        if (st == wait_status::timed_out) {
+            return send_status::queue_full;
+        }
+    }
+    if (!wait_done) {
+        return send_status::queued;
+    }
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (r.done_count > done_seen) {
+                // The event bits OR together: any error since the call made it fail.
+                return r.fail_count > fail_seen ? send_status::failed : send_status::done;
+            }
+            if (r.closed) {
+                return send_status::halted;
+            }
+        }
+        if (r.changed.wait(seen, std::nullopt) == wait_status::halted) {
+            return send_status::halted;
+        }
+    }
+}
+
+wait_status sigfox_radio::receive(std::optional<time_us> wait_us, std::size_t max_bytes, std::vector<std::uint8_t>& out) {
+    impl& r = *impl_;
+    std::optional<time_us> deadline_us;
+    if (wait_us) {
+        deadline_us = r.w.now_us() + std::max<time_us>(*wait_us, 0);
+    }
+    for (;;) {
+        const std::uint64_t seen = r.changed.generation();
+        {
+            std::lock_guard<std::mutex> lock(r.mutex);
+            if (!r.inbox.empty()) {
+                received& front = r.inbox.front();
+                const std::size_t n = std::min(max_bytes, front.payload.size() - front.offset);
+                const auto first = front.payload.begin() + static_cast<std::ptrdiff_t>(front.offset);
+                out.assign(first, first + static_cast<std::ptrdiff_t>(n));
+                front.offset += n;
+                if (front.offset >= front.payload.size()) {
+                    r.inbox.pop_front();
+                }
+                return wait_status::ready;
+            }
+            if (r.closed) {
+                return wait_status::halted;
+            }
+        }
+        const wait_status st = r.changed.wait(seen, deadline_us);
+        if (st != wait_status::ready) {
+            return st;
+        }
+    }
+}
+
+std::size_t sigfox_radio::received_pending() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->inbox.size();
+}
+
+bool sigfox_radio::can_queue() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->opened && impl_->commands.size() < command_queue_depth;
+}
+
+sigfox_radio_stats sigfox_radio::stats() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->stats;
+}
+
+}  // namespace usocket::sim
