@@ -41,7 +41,7 @@ FLASH = "/flash"
 class DeviceConfig:
     """The device's config block: the identities burnt into a real board."""
 
-    def __init__(self, seed, name, wifi_mac=None, lpwan_mac=None):
+    def __init__(self, seed, name, wifi_mac=None, lpwan_mac=None, sigfox_id=None, sigfox_pac=None):
         digest = hashlib.sha256(f"usocket-emu/{seed}/{name}".encode()).digest()
         # 30:AE:A4 is Espressif's OUI; 70:B3:D5:49:9 is Pycom's LoRa MAC block.
         self.wifi_mac = bytes(wifi_mac) if wifi_mac is not None else b"\x30\xae\xa4" + digest[:3]
@@ -50,6 +50,11 @@ class DeviceConfig:
         )
         if len(self.wifi_mac) != 6 or len(self.lpwan_mac) != 8:
             raise ValueError("wifi_mac must be 6 bytes and lpwan_mac 8 bytes")
+        # Sigfox.id() and Sigfox.pac(): the same digest's next bytes, so the MACs stay as they were.
+        self.sigfox_id = bytes(sigfox_id) if sigfox_id is not None else digest[7:11]
+        self.sigfox_pac = bytes(sigfox_pac) if sigfox_pac is not None else digest[11:19]
+        if len(self.sigfox_id) != 4 or len(self.sigfox_pac) != 8:
+            raise ValueError("sigfox_id must be 4 bytes and sigfox_pac 8 bytes")
 
 
 class Device:

@@ -28,7 +28,7 @@ else:  # pragma: no cover - Python 3.9 and 3.10
 
 __all__ = [
     "BOARDS", "DEFAULT_BOARD", "DEFAULT_REGION", "KEY_SIZES", "LORA_BOARDS", "LORA_REGIONS",
-    "RADIO_SETTINGS", "DeviceSpec", "DownlinkSpec", "GatewaySpec", "Scenario", "ScenarioError",
+    "RADIO_SETTINGS", "SIGFOX_BOARDS", "DeviceSpec", "DownlinkSpec", "GatewaySpec", "Scenario", "ScenarioError",
     "WorldSpec", "canonical_board", "check_region", "device_name", "load_scenario", "parse_scenario",
     "target_problem", "unique_name",
 ]
@@ -37,6 +37,8 @@ __all__ = [
 BOARDS = ("LoPy", "LoPy4", "FiPy", "SiPy", "WiPy")
 #: Boards with network.LoRa: only they have a LoRa region.
 LORA_BOARDS = ("LoPy", "LoPy4", "FiPy")
+#: Boards with network.Sigfox: only their config block has a Sigfox ID and PAC.
+SIGFOX_BOARDS = ("LoPy4", "FiPy", "SiPy")
 #: LoRa regions of firmware 1.20.2 (modlora.c), mapped to the boards that accept them.
 LORA_REGIONS = {
     "EU868": LORA_BOARDS, "US915": LORA_BOARDS, "AU915": LORA_BOARDS,
@@ -54,6 +56,8 @@ KEY_SIZES = {
 }
 #: Sizes of the identities burnt into the device's config block.
 MAC_SIZES = {"wifi_mac": 6, "lpwan_mac": 8}
+#: The Sigfox identities of the config block (Sigfox.id(), Sigfox.pac()), Sigfox boards only.
+SIGFOX_SIZES = {"sigfox_id": 4, "sigfox_pac": 8}
 
 #: The [radio] table: the LoRa medium's model settings World(radio=...) takes, each with
 #: what it accepts: ("boolean",), ("integer", low, high), ("number", low) for a finite
@@ -172,6 +176,8 @@ class DeviceSpec:
     keys: Dict[str, bytes] = field(default_factory=dict)
     wifi_mac: Optional[bytes] = None
     lpwan_mac: Optional[bytes] = None
+    sigfox_id: Optional[bytes] = None
+    sigfox_pac: Optional[bytes] = None
 
     def add_to(self, world):
         """Adds this device to ``world``; returns the Device."""
@@ -179,6 +185,7 @@ class DeviceSpec:
             self.name, self.target, script=self.script, board=self.board, region=self.region,
             position_m=self.position_m, strict_firmware=self.strict_firmware,
             keys=dict(self.keys) or None, wifi_mac=self.wifi_mac, lpwan_mac=self.lpwan_mac,
+            sigfox_id=self.sigfox_id, sigfox_pac=self.sigfox_pac,
         )
 
 
@@ -450,6 +457,11 @@ def _parse_device(t, index, defaults, names, reserved):
     else:
         region = DEFAULT_REGION
     strict = t.boolean("strict_firmware")
+    sigfox = {key: t.hex_bytes(key, size) for key, size in SIGFOX_SIZES.items()}
+    for key, value in sigfox.items():
+        if value is not None and board not in SIGFOX_BOARDS:
+            t.fail(key, f"a {board} has no Sigfox radio, so no Sigfox identity "
+                        f"(Sigfox boards: {', '.join(SIGFOX_BOARDS)})")
 
     spec = DeviceSpec(
         name=name,
@@ -462,6 +474,8 @@ def _parse_device(t, index, defaults, names, reserved):
         keys=_parse_keys(t.table("keys")),
         wifi_mac=t.hex_bytes("wifi_mac", MAC_SIZES["wifi_mac"]),
         lpwan_mac=t.hex_bytes("lpwan_mac", MAC_SIZES["lpwan_mac"]),
+        sigfox_id=sigfox["sigfox_id"],
+        sigfox_pac=sigfox["sigfox_pac"],
     )
     t.finish()
     return spec

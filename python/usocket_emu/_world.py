@@ -91,7 +91,7 @@ class World:
 
     def add_device(self, name, target=None, *, script=None, files=None, board="LoPy4",
                    region="EU868", position_m=(0.0, 0.0), strict_firmware=False, keys=None,
-                   wifi_mac=None, lpwan_mac=None):
+                   wifi_mac=None, lpwan_mac=None, sigfox_id=None, sigfox_pac=None):
         """Adds a device running ``target`` (a script file, or a folder standing for its
         /flash) or the source text ``script``; it boots at the next run().
 
@@ -112,7 +112,7 @@ class World:
         device = Device(
             self, name, flash_dir, source_paths, board=board, region=region, position_m=position_m,
             strict_firmware=strict_firmware, keys=keys,
-            config=DeviceConfig(self.seed, name, wifi_mac, lpwan_mac), state_dir=state_dir,
+            config=DeviceConfig(self.seed, name, wifi_mac, lpwan_mac, sigfox_id, sigfox_pac), state_dir=state_dir,
         )
         self.devices[name] = device
         self._core.log("device_added", name, {"board": board, "region": device.region,

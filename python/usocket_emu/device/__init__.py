@@ -9,7 +9,8 @@ What a factory may use of ``dev`` (a ``usocket_emu._device.Device``):
 - ``dev.name``, ``dev.board`` (``'LoPy4'``...), ``dev.board_profile`` (the usocket constants
   of the board: ``'AF_LORA' in dev.board_profile`` tells a LoRa board),
   ``dev.strict_firmware``, ``dev.region``, ``dev.world`` (``ntp_epoch_s``, ``seed``)
-- ``dev.config``: the config block (``wifi_mac`` 6 bytes, ``lpwan_mac`` 8 bytes)
+- ``dev.config``: the config block (``wifi_mac`` 6 bytes, ``lpwan_mac`` 8 bytes,
+  ``sigfox_id`` 4 bytes, ``sigfox_pac`` 8 bytes)
 - ``dev.rng``: the device's seeded ``random.Random`` (same seed, same numbers)
 - ``dev.now_us()``: emulated time; ``dev.uptime_us()``: since this boot;
   ``dev.sleep_us(n)``: an emulator wait of the calling device thread;

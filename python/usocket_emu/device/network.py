@@ -10,8 +10,8 @@ AF_INET sockets need the WLAN NIC registered (modnetwork.c mod_network_find_nic)
 soft-AP registers it when it starts, the station when it gets its IP; deinit() and
 disconnect() deregister it. ``dev.stack.ip_interface_up`` follows that registration.
 
-network.LoRa (raw LoRa mode; _lora.py) exists on the LoRa boards. Sigfox comes with a later
-issue; LTE, Bluetooth, ETH, MDNS and Coap are not modelled.
+network.LoRa (raw LoRa mode; _lora.py) exists on the LoRa boards, network.Sigfox (_sigfox.py)
+on the Sigfox boards; LTE, Bluetooth, ETH, MDNS and Coap are not modelled.
 """
 
 import hashlib
@@ -20,6 +20,7 @@ import types
 from .._errors import OSError
 from ._args import attrtuple, check_int, get_str
 from ._lora import build_lora_class
+from ._sigfox import build_sigfox_class
 
 # modwlan.c class constants, with ESP-IDF 3.3's values (esp_wifi_types.h, antenna.h)
 STA, AP, STA_AP = 1, 2, 3                      # wifi_mode_t
@@ -537,7 +538,8 @@ def build(dev):
     module._wlan = wlan  # for pycom.wifi_on_boot(on, True)
     if "AF_LORA" in dev.board_profile:
         module.LoRa = build_lora_class(dev)
-    # network.Sigfox goes here (a later issue), on the boards that have it.
+    if "AF_SIGFOX" in dev.board_profile:  # SiPy, LoPy4, FiPy
+        module.Sigfox = build_sigfox_class(dev)
     return module
 
 
