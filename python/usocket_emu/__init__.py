@@ -11,10 +11,12 @@ import sys
 
 from ._core import __version__
 from ._network import Downlink, Join, Network, Uplink
+from ._sigfox_network import SigfoxBackend, SigfoxMessage
 from ._usocket import make_usocket
 from ._world import World
 
-__all__ = ["Downlink", "Join", "Network", "Uplink", "World", "__version__", "make_usocket", "usocket"]
+__all__ = ["Downlink", "Join", "Network", "SigfoxBackend", "SigfoxMessage", "Uplink", "World", "__version__",
+           "make_usocket", "usocket"]
 
 #: The default device's usocket module (LoPy4, default profile).
 usocket = make_usocket()

@@ -293,6 +293,9 @@ class Device:
         self._lifecycle = _core.Mailbox(self.core, 1)
         self.pin_listener = None  # machine's pins of this boot: pin_listener(name) on drive_pin()
         self.reset_hooks = []  # run when this boot ends in a reset (machine stops its alarms)
+        # LoPy4/FiPy: "lora" / "sigfox" -> takes the one SX1276 away from that user, for the
+        # other one's init (network.LoRa and network.Sigfox share it).
+        self.lpwan_users = {}
 
     def discard_namespace(self):
         """Forgets this boot's modules as a reset wipes RAM. Module globals hold reference

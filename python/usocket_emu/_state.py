@@ -24,6 +24,9 @@ class DeviceState:
         self.rtc_memory = b""
         self.rtc_synced = False
         self.extra = {}        # later subsystems (LoRa NVRAM...) keep their own entries here
+        # name -> callable run before each save: a subsystem whose state lives in C++ (the
+        # Sigfox sequence number) copies it into `extra` there. Replaced on each boot.
+        self.save_hooks = {}
         if state_dir is not None:
             self._load()
 
@@ -44,6 +47,8 @@ class DeviceState:
 
     def save(self):
         """Writes the state folder (no-op without one). Atomic: a crash keeps the old file."""
+        for hook in list(self.save_hooks.values()):
+            hook()
         if self._dir is None:
             return
         with self._lock:

@@ -32,13 +32,19 @@ _RAW_SOCKET_LACKS = ("listen", "accept", "connect", "sendall", "makefile", "file
                      "read", "readinto", "readline", "write", "readall")
 
 
-def _raw_socket_class(stack, strict):
+#: What a SiPy's raw socket lacks besides: its only raw family is AF_SIGFOX, whose socket
+#: type there has no bind, sendto or recvfrom (pycom-api.md 5.3). On the LoPy4 and FiPy the
+#: type, shared with AF_LORA, has them, and a Sigfox socket answers them EOPNOTSUPP.
+_SIGFOX_ONLY_SOCKET_LACKS = ("bind", "sendto", "recvfrom")
+
+
+def _raw_socket_class(stack, strict, lacks=_RAW_SOCKET_LACKS):
     core_new = _core.Socket.__new__
     core_init = _core.Socket.__init__
     core_open = _core.Socket.open
 
     class socket(_core.Socket):
-        """A raw socket (AF_LORA): send, recv, recvfrom, bind(port), setsockopt(SOL_LORA, ...)."""
+        """A raw socket (AF_LORA, AF_SIGFOX): send, recv, recvfrom, bind(port), setsockopt."""
 
         def __new__(cls, *_args):
             self = core_new(cls)
@@ -59,7 +65,7 @@ def _raw_socket_class(stack, strict):
             def __exit__(self, *_exc):
                 self.close()
 
-    for name in _RAW_SOCKET_LACKS:
+    for name in lacks:
         setattr(socket, name, _Absent(name))
     socket.__module__ = "usocket"
     return socket
@@ -68,7 +74,10 @@ def _raw_socket_class(stack, strict):
 def _socket_class(stack, constants, strict):
     af_inet = constants["AF_INET"]
     raw_families = {constants[name] for name in ("AF_LORA", "AF_SIGFOX") if name in constants}
-    raw_socket = _raw_socket_class(stack, strict)
+    lacks = _RAW_SOCKET_LACKS
+    if "AF_LORA" not in constants:
+        lacks += _SIGFOX_ONLY_SOCKET_LACKS
+    raw_socket = _raw_socket_class(stack, strict, lacks)
     ipproto_tcp = constants["IPPROTO_TCP"]
     default_type = _core.default_socket_type
     core_new = _core.Socket.__new__

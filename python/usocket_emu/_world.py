@@ -18,6 +18,7 @@ from . import _core
 from ._console import HostPrinter
 from ._device import REBOOT_TIME_US, Device, DeviceConfig
 from ._network import Network, check_options, region_code
+from ._sigfox_network import SigfoxBackend, check_sigfox_options
 from .device._args import MAX_WAIT_US
 
 __all__ = ["World"]
@@ -43,7 +44,9 @@ class World:
     docs/radio.md), flushed frame by frame and closed with the world.
     ``network``: settings of the embedded LoRaWAN network server, for every region's
     network (``world.network(region)``), e.g. ``{"strict": True, "echo": True,
-    "net_id": 0x13}`` (usocket_emu._network.NETWORK_OPTIONS lists them).
+    "net_id": 0x13}`` (usocket_emu._network.NETWORK_OPTIONS lists them). ``sigfox``:
+    settings of the Sigfox backend (``world.sigfox``), e.g. ``{"echo": True,
+    "uplinks_per_day": 140}`` (usocket_emu._sigfox_network.SIGFOX_OPTIONS lists them).
     """
 
     #: The gateway a region's network gets when a device joins and none was added.
@@ -51,7 +54,7 @@ class World:
 
     def __init__(self, time="virtual", seed=0, *, log=None, state_dir=None, output=None,
                  ntp_epoch_s=None, reboot_time_ms=None, radio=None, keep_events=True, pcap=None,
-                 network=None, duty_cycle=False):
+                 network=None, duty_cycle=False, sigfox=None):
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError("seed must be an int from 0 to 2**64-1")
         if ntp_epoch_s is not None:
@@ -67,10 +70,16 @@ class World:
         if radio is not None and not isinstance(radio, dict):
             raise TypeError("radio is a dict of radio model settings")
         self._network_options, self._network_echo = check_options(network)
+        sigfox_options = check_sigfox_options(sigfox)
         # One medium per world: every device's LoRa radio shares it (docs/radio.md).
         self._lora_medium = _core.LoRaMedium(self._core, dict(radio or {}))
         if pcap is not None:  # before anything that would need cleaning up if it fails
             self._lora_medium.open_pcap(os.fspath(pcap))
+        # Sigfox frames share the air with LoRa (the same positions and path loss). Made on
+        # first use: the medium draws its random stream from the world's, and worlds without
+        # Sigfox keep the streams (hence the outputs) they had.
+        self._sigfox_options = sigfox_options
+        self._sigfox = None
         self.time = time
         self.seed = seed
         self.devices = {}
@@ -171,6 +180,24 @@ class World:
                 network._core.add_gateway(name, position)
         return network._core
 
+    @property
+    def sigfox(self):
+        """The world's Sigfox base stations and backend (usocket_emu.SigfoxBackend)."""
+        self._check_open()
+        with self._networks_lock:
+            if self._sigfox is None:
+                medium = _core.SigfoxMedium(self._lora_medium)
+                self._sigfox = SigfoxBackend(self, medium, self._sigfox_options)
+            return self._sigfox
+
+    def _sigfox_medium_with_station(self):
+        """For a device's Sigfox radio: the medium, once the backend has a station (the
+        default one if none was added)."""
+        backend = self.sigfox
+        with self._networks_lock:
+            backend._ensure_station()
+        return backend._medium
+
     # --- running --------------------------------------------------------------------------
 
     @property
@@ -209,7 +236,10 @@ class World:
         network), which the world's events cannot propagate themselves."""
         with self._networks_lock:
             networks = list(self._networks.values())
-        return [e for e in (n._core.take_callback_error() for n in networks) if e is not None]
+        errors = [n._core.take_callback_error() for n in networks]
+        if self._sigfox is not None:
+            errors.append(self._sigfox._core.take_callback_error())
+        return [e for e in errors if e is not None]
 
     @property
     def radio_model(self):
@@ -236,6 +266,9 @@ class World:
             network._close()
             network._core.take_callback_error()
         del networks
+        if self._sigfox is not None:
+            self._sigfox._close()
+            self._sigfox._core.take_callback_error()
         for device in self.devices.values():
             # Their waits are halted already: most threads unwind by themselves. Only those
             # still computing after a grace period get DeviceHalt raised asynchronously (an

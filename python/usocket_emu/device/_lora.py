@@ -157,6 +157,14 @@ def build_lora_class(dev):
             r = _core.LoRaRadio(medium, dev.name, dev.position_m, dev._boot_time_us)
             dev.reset_hooks.append(r.close)  # a reset takes the radio off the air
             state["radio"] = r
+
+            def give_up_radio():
+                # Sigfox reconfigured the chip: LoRa hears nothing and cannot send until a
+                # LoRa init programs it again (the init restores the configured power mode).
+                r.power_mode = SLEEP
+                dev.log("lora_radio_taken", by="sigfox")
+
+            dev.lpwan_users["lora"] = give_up_radio
         return state["radio"]
 
     def close_mac():

@@ -14,16 +14,20 @@ Behaviour comes from the last open-source ``esp32/sigfox/modsigfox.c`` and
 
 The radio is not here. Everything the Sigfox library and its radio own (the RSSI of the
 last downlink, the FCC/LBT counters of info(), the macro-channel reset, sequence numbers,
-the air, AF_SIGFOX sockets) goes through one object, :class:`NoTrafficRadio`, made by
-:func:`make_radio`: until ``_core.SigfoxRadio`` exists it answers what the library answers
-before any traffic. Wiring the radio in means replacing :func:`make_radio`.
+the air, AF_SIGFOX sockets) is ``_core.SigfoxRadio`` (C++), made by :func:`make_radio`
+and registered with the device's stack as the NIC of AF_SIGFOX sockets.
+
+On the LoPy4 and FiPy, Sigfox and LoRa share the SX1276: initialising Sigfox takes the
+radio (the LoRa radio stops listening; a LoRa init takes it back), as on the board, where
+the last of the two to configure the chip owns it.
 """
 
+from .. import _core
 from .._errors import OSError
 from ._args import check_int, int32
 from .uos import SIGFOX_VERSION
 
-__all__ = ["NoTrafficRadio", "build_sigfox_class", "make_radio"]
+__all__ = ["build_sigfox_class", "make_radio"]
 
 # Class constants (modsigfox_api.c sigfox_locals_dict_table; modsigfox.h enums).
 SIGFOX, FSK = 0, 1
@@ -133,72 +137,33 @@ def _fixed_words(value):
     return tuple(check_int(word) & 0xFFFFFFFF for word in value)
 
 
-class NoTrafficRadio:
-    """The seam for the Sigfox radio (``_core.SigfoxRadio``, C++, still to come).
-
-    What network.Sigfox asks of the library and its radio, each answered as the library
-    does before any traffic. The real radio replaces this object (see make_radio) and adds
-    the air, the sockets and the counters; these methods and their meaning stay. The NVS
-    calibration it needs is ``dev.state.extra[NVM_KEY]``: ``freq_offset`` (Hz, added to
-    every frequency the radio tunes to, MANUF_API_change_frequency); rssi_offset is applied
-    by Sigfox.rssi(). The library's sequence number belongs in the same entry.
-    """
-
-    def __init__(self, board):
-        self.board = board
-        self.zone = None    # the zone the library was opened in (None: never, or FSK only)
-        # SIGFOX_API_get_info's byte after an open and a macro-channel reset: FH zones have
-        # all micro channels of the default macro channel free (bits 4-7) and sit on it
-        # (bits 0-3 zero); RCZ3 has sent no frame and sensed no carrier.
-        self._info_byte = 0
-
-    def open(self, mode, zone, frequency_hz, config_words):
-        """E_SIGFOX_CMD_INIT: in SIGFOX mode the library closes and opens in ``zone`` with
-        ``config_words`` (None for RCZ1) and, in RCZ2/RCZ4, resets to the default macro
-        channel; in FSK mode (SiPy) the radio tunes to ``frequency_hz`` and listens.
-        Returns False if the library would not open (the class raises OSError then)."""
-        if mode == SIGFOX:
-            self.zone = zone
-            self._info_byte = self._fresh_info_byte(zone)
-        return True
-
-    def set_config_words(self, words):
-        """SIGFOX_API_set_std_config(words, timer_enable=False); False if refused."""
-        return True
-
-    def info_byte(self):
-        """SIGFOX_API_get_info: the FCC bits (RCZ2/4) or the LBT counters (RCZ3); None if
-        the library fails."""
-        # From the radio: its counters change with every uplink. Before any: the fresh value.
-        return self._info_byte
-
-    def reset_macro_channel(self):
-        """SIGFOX_API_reset (RCZ2/4): back to the default macro channel."""
-        self._info_byte = self._fresh_info_byte(self.zone)
-
-    def last_downlink_rssi_dbm(self):
-        """The RSSI of the last downlink received, in dBm, or None before the first one."""
-        # From the radio: set by a received downlink. None: no downlink yet.
-        return None
-
-    def set_public_key(self, on):
-        """usePublicKey: frames are signed with the public key instead of the private one."""
-
-    def test_mode(self, mode, config):
-        """E_SIGFOX_CMD_TEST with an RF test mode: transmissions the emulator does not make."""
-
-    def cw(self, frequency_hz, start):
-        """E_SIGFOX_CMD_TEST START_CW/STOP_CW: an unmodulated carrier (not made either)."""
-
-    @staticmethod
-    def _fresh_info_byte(zone):
-        return FH_MICRO_CHANNELS << 4 if zone in FH_ZONES else 0
+#: Boards whose Sigfox radio is the LoRa radio (the SX1276): LoRa and Sigfox take it in turn.
+SHARED_RADIO_BOARDS = ("LoPy4", "FiPy")
 
 
 def make_radio(dev):
-    """The device's Sigfox library and radio. Until ``_core.SigfoxRadio`` exists, the
-    stand-in that has sent and received nothing."""
-    return NoTrafficRadio(dev.board)
+    """The device's Sigfox library and radio (``_core.SigfoxRadio``) on the world's Sigfox
+    medium, with its ID from the config block and its NVM: the frequency calibration and
+    the sequence number, which the library keeps in flash (SFX_SEQ) so that it goes on
+    across resets, deep sleep and, with --state, runs."""
+    medium = dev.world._sigfox_medium_with_station()
+    device_id = int.from_bytes(dev.config.sigfox_id, "big")
+    radio = _core.SigfoxRadio(medium, dev.name, dev.position_m, device_id)
+    words = dev.state.extra.setdefault(NVM_KEY, {"rssi_offset": 0, "freq_offset": 0})
+    radio.set_freq_offset_hz(words["freq_offset"])
+    radio.sequence_number = words.get("sequence_number", 0)
+
+    def keep_sequence_number():
+        words["sequence_number"] = radio.sequence_number
+
+    def end_of_boot():
+        keep_sequence_number()
+        dev.stack.set_sigfox_radio(None)
+        radio.close()  # a reset takes the radio off the air
+
+    dev.state.save_hooks[NVM_KEY] = keep_sequence_number
+    dev.reset_hooks.append(end_of_boot)
+    return radio
 
 
 def build_sigfox_class(dev):
@@ -251,8 +216,14 @@ def build_sigfox_class(dev):
         words = None
         if mode == SIGFOX and zone != RCZ1:
             words = DEFAULT_CONFIG_WORDS[zone]
+        if board in SHARED_RADIO_BOARDS:
+            take_lora = dev.lpwan_users.get("lora")
+            if take_lora is not None:
+                take_lora()  # the SX1276 is reconfigured for Sigfox
         if not radio().open(mode, zone, frequency, words):
             raise OSError("the requested operation failed")
+        # mod_network_register_nic: AF_SIGFOX sockets find the radio from here on.
+        dev.stack.set_sigfox_radio(radio())
         if mode == SIGFOX:
             state["zone"] = zone
             if words is not None:
@@ -277,8 +248,6 @@ def build_sigfox_class(dev):
                 raise OSError("resource not available")
             if kwargs or not state["initialised"]:
                 init_helper(parsed)
-                # mod_network_register_nic: AF_SIGFOX sockets find the radio from here on
-                # (the socket side comes with the radio).
             return instance
 
         def __init__(self, *args, **kwargs):
@@ -384,6 +353,7 @@ def build_sigfox_class(dev):
             if not _INT16_MIN <= value <= _INT16_MAX:
                 raise ValueError("the freq offset is out of range (-32768 < freq_offset < 32767)")
             set_nvm("freq_offset", value)
+            radio().set_freq_offset_hz(nvm()["freq_offset"])
             return None
 
         def info(self):

@@ -6,8 +6,9 @@ block (per device, settable from a scenario file), frequencies(), config() and i
 zone, public_key(), the NVS calibration offsets, rssi() before any downlink, version(),
 reset(), test_mode() and cw().
 
-What the radio will produce (RSSI of a downlink, info() counters after traffic, sockets) is
-not tested here: before any traffic the values are the firmware's initial ones.
+What the radio produces (RSSI of a downlink, info() counters after traffic, sockets) is
+tested in test_sigfox_traffic.py: here, before any traffic, the values are the firmware's
+initial ones.
 """
 
 from __future__ import annotations
@@ -512,7 +513,8 @@ def test_offsets_live_in_nvs_over_resets_and_runs(tmp_path):
         first = world.add_device("d", board="SiPy", script=body)
         world.run(until_s=5)
     assert first.output.splitlines() == ["0 0", "-3 1200"]
-    assert first.state.extra["sigfox_nvm"] == {"rssi_offset": -3, "freq_offset": 1200}
+    # The library's sequence number lives in the same NVM (no message sent: 0).
+    assert first.state.extra["sigfox_nvm"] == {"rssi_offset": -3, "freq_offset": 1200, "sequence_number": 0}
     with World(time="virtual", seed=1, state_dir=tmp_path) as world:
         second = world.add_device("d", board="SiPy", script=body)
         world.run(until_s=5)
