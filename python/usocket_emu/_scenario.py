@@ -224,6 +224,32 @@ class DownlinkSpec:
 
 
 @dataclass(frozen=True)
+class SigfoxStationSpec:
+    """One ``[[sigfox_station]]`` table: a base station of the world's Sigfox network."""
+
+    name: str
+    position_m: Tuple[float, float] = (0.0, 0.0)
+    region: str = "sigfox"                # stations share one namespace, apart from gateways'
+
+    def add_to(self, world):
+        return world.sigfox.add_station(self.name, self.position_m)
+
+
+@dataclass(frozen=True)
+class SigfoxDownlinkSpec:
+    """One ``[[sigfox_downlink]]`` table: the 8-byte answer to a device's next downlink
+    request, queued before the run starts, for a device of the file or a Sigfox ID."""
+
+    payload: bytes
+    device: Optional[str] = None          # a [[device]] name
+    device_id: Optional[int] = None
+
+    def queue_in(self, world):
+        target = world.devices[self.device] if self.device is not None else self.device_id
+        world.sigfox.queue_downlink(target, self.payload)
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: str                             # absolute path of the file
     world: WorldSpec
@@ -234,6 +260,10 @@ class Scenario:
     network: Dict[str, object] = field(default_factory=dict)
     gateways: Tuple[GatewaySpec, ...] = ()
     downlinks: Tuple[DownlinkSpec, ...] = ()
+    #: The [sigfox] table: only the settings given, ready for World(sigfox=...).
+    sigfox: Dict[str, object] = field(default_factory=dict)
+    sigfox_stations: Tuple[SigfoxStationSpec, ...] = ()
+    sigfox_downlinks: Tuple[SigfoxDownlinkSpec, ...] = ()
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -274,6 +304,9 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
     device_tables = top.array_of_tables("device")
     gateway_tables = top.array_of_tables("gateway")
     downlink_tables = top.array_of_tables("downlink")
+    sigfox_table = top.table("sigfox")
+    station_tables = top.array_of_tables("sigfox_station")
+    sigfox_downlink_tables = top.array_of_tables("sigfox_downlink")
     top.finish()
     world = _parse_world(world_table) if world_table is not None else WorldSpec()
     radio = _parse_radio(radio_table) if radio_table is not None else {}
@@ -294,7 +327,14 @@ def parse_scenario(data, path, *, board=DEFAULT_BOARD, region=None, strict_firmw
     by_name = {d.name: d for d in devices}
     downlinks = tuple(_parse_downlink(table, index, region, by_name)
                       for index, table in enumerate(downlink_tables or (), start=1))
-    return Scenario(path, world, tuple(devices), radio, network, tuple(gateways), downlinks)
+    sigfox = _parse_sigfox(sigfox_table) if sigfox_table is not None else {}
+    stations = []
+    for index, table in enumerate(station_tables or (), start=1):
+        stations.append(_parse_sigfox_station(table, index, stations))
+    sigfox_downlinks = tuple(_parse_sigfox_downlink(table, index, by_name)
+                             for index, table in enumerate(sigfox_downlink_tables or (), start=1))
+    return Scenario(path, world, tuple(devices), radio, network, tuple(gateways), downlinks,
+                    sigfox, tuple(stations), sigfox_downlinks)
 
 
 def _parse_world(t):
@@ -341,6 +381,55 @@ def _parse_network(t):
         network["net_id"] = net_id
     t.finish()
     return network
+
+
+def _parse_sigfox(t):
+    sigfox = {}
+    echo = t.boolean("echo")
+    if echo is not None:
+        sigfox["echo"] = echo
+    for key in ("uplinks_per_day", "downlinks_per_day"):
+        value = t.integer(key, 0, 1_000_000)
+        if value is not None:
+            sigfox[key] = value
+    t.finish()
+    return sigfox
+
+
+def _parse_sigfox_station(t, index, earlier):
+    t.where = f"[[sigfox_station]] #{index}"
+    name = t.string("name")
+    if name is None:
+        t.fail("name", "is required")
+    t.where = f"[[sigfox_station]] #{index} ({name!r})"
+    if not name or name.strip() != name:
+        t.fail("name", "must be non-empty, without surrounding spaces")
+    if any(s.name == name for s in earlier):
+        t.fail("name", f"station {name!r} is defined twice")
+    spec = SigfoxStationSpec(name=name, position_m=t.position("position_m") or (0.0, 0.0))
+    t.finish()
+    return spec
+
+
+def _parse_sigfox_downlink(t, index, devices):
+    t.where = f"[[sigfox_downlink]] #{index}"
+    device = t.string("device")
+    device_id = t.hex_bytes("device_id", 4)
+    if (device is None) == (device_id is None):
+        t.fail(None, "needs exactly one of 'device' (a [[device]] name of this file) or 'device_id'")
+    if device is not None:
+        spec = devices.get(device)
+        if spec is None:
+            t.fail("device", f"no [[device]] named {device!r} in this file")
+        if spec.board not in SIGFOX_BOARDS:
+            t.fail("device", f"device {device!r} is a {spec.board}, which has no Sigfox radio")
+    payload = t.hex_bytes("payload_hex", 8)
+    if payload is None:
+        t.fail("payload_hex", "is required: the 8 bytes of the downlink, in hex")
+    spec = SigfoxDownlinkSpec(payload=payload, device=device,
+                              device_id=None if device_id is None else int.from_bytes(device_id, "big"))
+    t.finish()
+    return spec
 
 
 def _table_region(t, default_region):

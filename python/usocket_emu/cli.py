@@ -224,6 +224,7 @@ def _plan(args):
     world = {}  # [world] key -> (value, file that set it)
     radio = {}  # [radio] key -> (value, file that set it)
     network = {}  # [network] key -> (value, file that set it)
+    sigfox = {}  # [sigfox] key -> (value, file that set it)
     gateways, downlinks = [], []
     taken = set()
     per_target = {}
@@ -238,12 +239,19 @@ def _plan(args):
             _merge_world(world, scenario)
             _merge_radio(radio, scenario)
             _merge_table(network, scenario, "network")
+            _merge_table(sigfox, scenario, "sigfox")
             for gateway in scenario.gateways:
                 if any(g.name == gateway.name and g.region == gateway.region for g in gateways):
                     raise UsageError(f"{scenario.path}: [[gateway]] {gateway.name!r}: a gateway of that name "
                                      f"is already in region {gateway.region}")
                 gateways.append(gateway)
+            for station in scenario.sigfox_stations:
+                if any(g.name == station.name and g.region == station.region for g in gateways):
+                    raise UsageError(f"{scenario.path}: [[sigfox_station]] {station.name!r}: a station of "
+                                     f"that name is already in the world")
+                gateways.append(station)
             downlinks.extend(scenario.downlinks)
+            downlinks.extend(scenario.sigfox_downlinks)
             taken.update(d.name for d in scenario.devices)
             per_target[i] = list(scenario.devices)
     except ScenarioError as exc:
@@ -290,6 +298,7 @@ def _plan(args):
         "duty_cycle": world["duty_cycle"][0] if "duty_cycle" in world else False,
         "radio": {key: value for key, (value, _) in radio.items()} or None,
         "network": {key: value for key, (value, _) in network.items()} or None,
+        "sigfox": {key: value for key, (value, _) in sigfox.items()} or None,
     }
     return world_kwargs, setting("until", "until_s", None), devices, gateways, downlinks
 
@@ -324,7 +333,7 @@ def _merge_radio(radio, scenario):
 
 
 def _merge_table(merged, scenario, table):
-    """Adds a scenario's [radio] or [network] settings; two files may not disagree."""
+    """Adds a scenario's [radio], [network] or [sigfox] settings; two files may not disagree."""
     for key, value in getattr(scenario, table).items():
         if key in merged and merged[key][0] != value:
             raise UsageError(f"{scenario.path}: [{table}] {key}: {value!r} contradicts "
@@ -470,6 +479,28 @@ def network_summary(world):
                 last = ups[-1]
                 line += f", last fcnt {last.fcnt} port {last.port}: {_payload_text(last.payload)}"
             lines.append(line)
+    return lines + sigfox_summary(world)
+
+
+def sigfox_summary(world):
+    """What the Sigfox backend received, if anything: one line, then one per device."""
+    if world._sigfox is None:
+        return []
+    messages = world.sigfox.messages
+    if not messages:
+        return []
+    names = {device.config.sigfox_id.hex(): device.name for device in world.devices.values()}
+    per_device = {}
+    for message in messages:
+        per_device.setdefault(names.get(message.device_id, message.device_id), []).append(message)
+    over = sum(m.over_limit for m in messages)
+    downlinks = sum(m.downlink_answered for m in messages)
+    lines = [f"sigfox: {_plural(len(messages), 'message')} from {_plural(len(per_device), 'device')}, "
+             f"{_plural(downlinks, 'downlink')}" + (f", {over} over the daily limit" if over else "")]
+    for name in sorted(per_device):
+        last = per_device[name][-1]
+        lines.append(f"  {name}: {_plural(len(per_device[name]), 'message')}, last seq {last.seq}: "
+                     f"{_payload_text(last.payload)}")
     return lines
 
 

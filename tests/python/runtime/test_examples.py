@@ -384,3 +384,47 @@ def test_lorawan_us915_uses_the_region_default_drs_and_channels():
     assert {u.frequency_hz for u in uplinks} <= us915_500khz
     assert summary == ["network US915: 1 join, 4 uplinks from 1 device, 0 downlinks",
                        "  cattle-tag: 4 uplinks, last fcnt 3 port 2: b'\\x03us915'"]
+
+
+# --- Sigfox examples ------------------------------------------------------------------------
+
+def test_sigfox_uplink_sends_three_readings_and_a_keep_alive_bit(capsys):
+    status = cli.main(["run", str(EXAMPLES / "sigfox_uplink" / "sigfox_uplink.toml")])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    # 12-byte frames at 100 bit/s: 3 x 2.08 s on the air, two 1.001 s gaps, the 2 ms task tick.
+    assert out.splitlines() == [
+        "Sigfox ID 001c2a3b uplink 868130000 Hz",
+        "message 0 sent in 8244 ms",
+        "message 1 sent in 8244 ms",
+        "message 2 sent in 8244 ms",
+        "13 bytes: [Errno 122] EMSGSIZE",
+        "keep-alive bit sent in 5364 ms",
+        "sigfox: 4 messages from 1 device, 0 downlinks",
+        "  sipy: 4 messages, last seq 3: b''",
+    ]
+
+
+def test_sigfox_downlink_gets_the_queued_answer_then_enetdown(capsys):
+    status = cli.main(["run", str(EXAMPLES / "sigfox_downlink" / "sigfox_downlink.toml")])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert re.fullmatch(r"downlink 0f1e000000000000 after 3\d{4} ms, RSSI -1\d\d dBm", lines[0]), lines[0]
+    assert lines[1:] == [
+        "report every 15 min, threshold 30 C",
+        "no downlink: errno 115 after 46442 ms",   # 1.44 s frame + 20 s wait + 25 s window
+        "sigfox: 3 messages from 1 device, 1 downlink",  # the request, its OOB ack, the second request
+        "  tracker: 3 messages, last seq 2: b'cfg?'",
+    ]
+
+
+def test_lopy4_uses_lora_and_sigfox_in_turn_on_its_one_radio(capsys):
+    status = cli.main(["run", str(EXAMPLES / "lopy4_lora_sigfox" / "lopy4_lora_sigfox.toml")])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert [line for line in lines if line.startswith("listener")] == [
+        "listener | heard b'lora 0'", "listener | heard b'lora 1'"]
+    assert "node     | Sigfox message 1 sent in 6324 ms" in lines
+    assert lines[-2:] == ["sigfox: 2 messages from 1 device, 0 downlinks", "  node: 2 messages, last seq 1: b'\\x01\\xaa'"]
