@@ -415,3 +415,21 @@ def test_scenario_tables_for_the_sigfox_backend(tmp_path):
     for table, message in bad:
         with pytest.raises(ScenarioError, match=message):
             parse_scenario(table, tmp_path / "bad.toml")
+
+
+def test_tx_repeat_sets_the_repetitions_of_a_downlink_request_only():
+    with World(time="virtual", seed=2, sigfox={"echo": True}) as w:
+        dev, _ = run("""
+            Sigfox()
+            s = socket.socket(socket.AF_SIGFOX, socket.SOCK_RAW)
+            print(err(s.setsockopt, socket.SOL_SIGFOX, socket.SO_TX_REPEAT, 3))
+            s.setsockopt(socket.SOL_SIGFOX, socket.SO_TX_REPEAT, 0)
+            s.send(b'u')  # no downlink request: always three frames
+            s.setsockopt(socket.SOL_SIGFOX, socket.SO_RX, True)
+            s.send(b'd')
+            print(s.recv(8))
+        """, world=w)
+        assert lines(dev) == [f"OSError {EOPNOTSUPP}", "b'd\\x00\\x00\\x00\\x00\\x00\\x00\\x00'"]
+        uplink, request, ack = w.sigfox.messages
+        assert (uplink.frames_received, request.frames_received) == (3, 1)
+        assert request.downlink_answered and ack.oob
