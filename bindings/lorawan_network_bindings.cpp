@@ -93,6 +93,11 @@ sim::lorawan_network_options options_from(const py::dict& settings) {
                 throw py::type_error("prefer_rx2 must be True or False");
             }
             o.prefer_rx2 = value.cast<bool>();
+        } else if (name == "adr") {
+            if (!py::isinstance<py::bool_>(value)) {
+                throw py::type_error("adr must be True or False");
+            }
+            o.adr = value.cast<bool>();
         } else if (name == "dedup_window_us") {
             o.dedup_window_us = to_int(value, "dedup_window_us");
         } else if (name == "class_c_gap_us") {
@@ -124,7 +129,7 @@ sim::lorawan_network_options options_from(const py::dict& settings) {
         } else {
             throw py::value_error("unknown network option '" + name +
                                   "' (known: net_id, strict, dedup_window_us, downlink_tx_power_dbm, prefer_rx2, "
-                                  "cf_list_hz, confirmed_downlink_max_transmissions, class_c_gap_us)");
+                                  "cf_list_hz, confirmed_downlink_max_transmissions, class_c_gap_us, adr)");
         }
     }
     return o;

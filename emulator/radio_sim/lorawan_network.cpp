@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "usocket/sim/lora_phy.hpp"
+#include "lorawan_network_adr.hpp"
 #include "lorawan_network_mac.hpp"
 
 namespace usocket::sim {
@@ -85,8 +86,10 @@ struct device {
     time_us class_c_not_before = 0;
     std::vector<std::size_t> last_gateways;  // best first
     std::optional<lorawan_device_status> status;
+    ns_adr::device_radio radio;  // what its acknowledged requests set, its last SNRs
 
     void reset_session(const lorawan_region& r) {
+        radio.reset(r);
         fcnt_up.reset();
         fcnt_down = 0;
         rx1_dr_offset = 0;
@@ -239,7 +242,7 @@ struct lorawan_network::impl {
     // --- set-up ----------------------------------------------------------------------
 
     void compute_listen_settings() {
-        std::vector<channel> channels;
+        std::vector<channel> channels;  // the DR ranges matter in fixed plans only
         if (r.plan == channel_plan_kind::fixed) {
             for (const channel& c : initial_channels(r)) {
                 if (c.frequency_hz != 0) {
@@ -257,19 +260,57 @@ struct lorawan_network::impl {
             }
         }
         for (const channel& c : channels) {
-            for (int dr = c.dr_min; dr <= c.dr_max; ++dr) {
-                const data_rate& d = data_rate_of(r, dr);
-                if (d.kind != data_rate_kind::lora) {
-                    continue;
-                }
-                lora_listen_settings l{c.frequency_hz, d.spreading_factor, d.bandwidth_hz, false, options.sync_word};
-                const bool seen = std::any_of(listen_settings.begin(), listen_settings.end(), [&](const auto& s) {
-                    return s.frequency_hz == l.frequency_hz && s.spreading_factor == l.spreading_factor &&
-                           s.bandwidth_hz == l.bandwidth_hz;
-                });
-                if (!seen) {
-                    listen_settings.push_back(l);
-                }
+            add_listen_settings(c);
+        }
+    }
+
+    /// Adds what the gateways need to hear `c` to listen_settings; returns the new entries.
+    /// A dynamic plan's channel is heard at every LoRa uplink DR of the region, whatever DR
+    /// range the device gives it (a concentrator does not know it); a fixed plan's 125 and
+    /// 500 kHz grids only at their own DRs. FSK DRs are skipped: the medium carries LoRa only.
+    std::vector<lora_listen_settings> add_listen_settings(const channel& c) {
+        const dr_range drs = r.plan == channel_plan_kind::fixed ? dr_range{c.dr_min, c.dr_max} : r.uplink_drs;
+        std::vector<lora_listen_settings> added;
+        for (int dr = drs.min_dr; dr <= drs.max_dr; ++dr) {
+            const data_rate& d = data_rate_of(r, dr);
+            if (d.kind != data_rate_kind::lora) {
+                continue;
+            }
+            lora_listen_settings l{c.frequency_hz, d.spreading_factor, d.bandwidth_hz, false, options.sync_word};
+            const bool seen = std::any_of(listen_settings.begin(), listen_settings.end(), [&](const auto& s) {
+                return s.frequency_hz == l.frequency_hz && s.spreading_factor == l.spreading_factor &&
+                       s.bandwidth_hz == l.bandwidth_hz;
+            });
+            if (!seen) {
+                listen_settings.push_back(l);
+                added.push_back(l);
+            }
+        }
+        return added;
+    }
+
+    /// One receiving radio of gateway `gi` (under the lock: the medium never calls the
+    /// network with its own lock held, and its receptions run in later world events).
+    void attach_rx(std::size_t gi, const lora_listen_settings& l) {
+        gateway& g = gateways[gi];
+        std::weak_ptr<impl> weak = self;
+        const auto id = medium.attach(g.name, g.where, [weak, gi](const lora_reception& rec) {
+            if (const auto s = weak.lock()) {
+                s->on_copy(gi, rec);
+            }
+        });
+        medium.listen(id, l);
+        g.rx_radios.push_back(id);
+    }
+
+    /// Every gateway listens on `frequency_hz` from now on (a NewChannelReq's channel).
+    void listen_on(std::int64_t frequency_hz) {
+        if (r.plan != channel_plan_kind::dynamic || frequency_hz <= 0) {
+            return;
+        }
+        for (const auto& l : add_listen_settings(channel{frequency_hz, r.uplink_drs.min_dr, r.uplink_drs.max_dr, 0})) {
+            for (std::size_t gi = 0; gi < gateways.size(); ++gi) {
+                attach_rx(gi, l);
             }
         }
     }
@@ -547,6 +588,9 @@ struct lorawan_network::impl {
         d->dev_addr = accept.dev_addr;
         d->keys = lw::derive_session_keys(d->app_key, accept.app_nonce, accept.net_id, request->dev_nonce);
         d->reset_session(r);
+        if (accept.cf_list) {
+            d->radio.apply_cf_list(r, cf_list);
+        }
         d->last_gateways.clear();
         for (const auto& c : frame.copies) {
             d->last_gateways.push_back(c.gateway);
@@ -784,8 +828,41 @@ struct lorawan_network::impl {
                    {"mac_commands", static_cast<std::int64_t>(rec.mac_commands.size())}});
         }
         uplink_records.push_back(rec);
+        const double best_snr_db =
+            std::max_element(frame.copies.begin(), frame.copies.end(), [](const auto& a, const auto& b) {
+                return a.snr_db < b.snr_db;
+            })->snr_db;
         out = std::move(rec);
+        adapt_data_rate(d, up_dr, data->fctrl.adr, best_snr_db);
         return ctx;
+    }
+
+    /// Network-side ADR after a new uplink (lorawan_network_adr.hpp): queues a LinkADRReq
+    /// when the last 20 SNRs call for another DR or power, unless one is still unanswered.
+    void adapt_data_rate(device& d, int up_dr, bool adr_bit, double snr_db) {
+        d.radio.record_snr(snr_db);
+        const bool unanswered = std::any_of(d.mac_requests.begin(), d.mac_requests.end(),
+                                            [](const mac_request& m) { return m.cid == ns_mac::cid_link_adr; });
+        if (!options.adr || !adr_bit || unanswered) {
+            return;
+        }
+        const auto req = ns_adr::next_link_adr(r, d.radio, up_dr);
+        if (!req) {
+            return;
+        }
+        d.mac_requests.push_back({ns_mac::cid_link_adr,
+                                  ns_mac::link_adr_req_payload(req->dr, req->tx_power_index, req->ch_mask,
+                                                               req->ch_mask_cntl, req->nb_trans),
+                                  false});
+        d.radio.snr_history_db.clear();  // the next decision sees only uplinks at the new settings
+        if (w.logging()) {
+            w.log("lorawan_ns_adr", "network",
+                  {{"dev_addr", addr_hex(d.dev_addr)},
+                   {"dr", std::int64_t{up_dr}},
+                   {"new_dr", std::int64_t{req->dr}},
+                   {"new_tx_power_index", std::int64_t{req->tx_power_index}},
+                   {"ch_mask", std::int64_t{req->ch_mask}}});
+        }
     }
 
     /// A MAC answer from the device: retire the request it answers and apply its effects.
@@ -808,6 +885,12 @@ struct lorawan_network::impl {
         }
         if (cmd.cid == ns_mac::cid_rx_timing_setup && req->payload.size() == 1) {
             d.rx1_delay_us = rx_delay_us(req->payload[0]);
+        }
+        if (cmd.cid == ns_mac::cid_link_adr && !cmd.payload.empty() && (cmd.payload[0] & 0x07) == 0x07) {
+            d.radio.link_adr_accepted(r, req->payload);
+        }
+        if (cmd.cid == ns_mac::cid_new_channel && !cmd.payload.empty() && (cmd.payload[0] & 0x03) == 0x03) {
+            d.radio.new_channel_accepted(req->payload);
         }
         d.mac_requests.erase(req);
     }
@@ -1075,6 +1158,7 @@ struct lorawan_network::impl {
         device& d = *devices.back();
         d.rx2_dr = r.rx2_dr;
         d.rx2_frequency_hz = r.rx2_frequency_hz;
+        d.radio.reset(r);
         return d;
     }
 
@@ -1141,6 +1225,11 @@ struct lorawan_network::impl {
 
     void add_request(const lorawan_device_ref& ref, std::uint8_t cid, lw::bytes payload) {
         device& d = find_or_throw(ref);
+        if (cid == ns_mac::cid_new_channel && payload.size() == 5) {
+            // Listen before the device may use the channel: a real LNS configures its gateways'
+            // channel plan with the request, not after the answer.
+            listen_on(ns_mac::frequency_of(payload, 1));
+        }
         d.mac_requests.push_back({cid, std::move(payload), false});
         schedule_class_c(d);
     }
@@ -1178,32 +1267,17 @@ const lorawan_network_options& lorawan_network::options() const noexcept { retur
 
 std::size_t lorawan_network::add_gateway(std::string name, position_m where) {
     impl& m = *impl_;
-    std::size_t index = 0;
-    {
-        std::lock_guard<std::mutex> lock(m.mutex);
-        index = m.gateways.size();
-        gateway g;
-        g.name = name;
-        g.where = where;
-        m.gateways.push_back(std::move(g));
-    }
-    // Attach outside the network's lock (the medium may deliver as soon as it listens).
-    std::weak_ptr<impl> weak = impl_;
-    const auto tx = m.medium.attach(name, where, {});
-    std::vector<lora_medium::radio_id> rx;
-    rx.reserve(m.listen_settings.size());
-    for (const auto& l : m.listen_settings) {
-        const auto id = m.medium.attach(name, where, [weak, index](const lora_reception& rec) {
-            if (const auto s = weak.lock()) {
-                s->on_copy(index, rec);
-            }
-        });
-        m.medium.listen(id, l);
-        rx.push_back(id);
-    }
+    // All under the lock, so a NewChannelReq queued meanwhile reaches this gateway too.
     std::lock_guard<std::mutex> lock(m.mutex);
-    m.gateways[index].tx_radio = tx;
-    m.gateways[index].rx_radios = std::move(rx);
+    const std::size_t index = m.gateways.size();
+    gateway g;
+    g.name = name;
+    g.where = where;
+    g.tx_radio = m.medium.attach(name, where, {});
+    m.gateways.push_back(std::move(g));
+    for (const auto& l : m.listen_settings) {
+        m.attach_rx(index, l);
+    }
     return index;
 }
 
@@ -1216,7 +1290,10 @@ std::vector<std::string> lorawan_network::gateway_names() const {
     return out;
 }
 
-std::vector<lora_listen_settings> lorawan_network::gateway_listen_settings() const { return impl_->listen_settings; }
+std::vector<lora_listen_settings> lorawan_network::gateway_listen_settings() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->listen_settings;
+}
 
 void lorawan_network::register_otaa(std::uint64_t dev_eui, std::uint64_t app_eui, const lw::aes_key& app_key) {
     std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -463,7 +463,8 @@ constexpr data_rate rfu_dr{};
 /// LoRaMac EffectiveRx1DrOffsetAS923/IN865: RX1DROffset codes 6 and 7 mean -1 and -2.
 constexpr std::array<int, 8> effective_rx1_dr_offset{0, 1, 2, 3, 4, 5, -1, -2};
 
-/// LinkCheckAns floors, SF7..SF12 (interop.md 4).
+/// LinkCheckAns floors, SF7..SF12 (interop.md 4): the "LoRa demodulator SNR" of the Semtech
+/// SX1276/77/78/79 datasheet (rev. 7, table 13); the network's ADR uses them too.
 constexpr std::array<double, 6> demodulation_floor_db{-7.5, -10.0, -12.5, -15.0, -17.5, -20.0};
 
 /// TxParamSetupReq MaxEIRP encoding (LoRaWAN 1.0.2 section 5.8).

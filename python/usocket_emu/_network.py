@@ -39,6 +39,7 @@ NETWORK_OPTIONS = {
     "cf_list_hz": "the join accepts' CFList: up to five frequencies in Hz",
     "confirmed_downlink_max_transmissions": "1 to 255 (default 8)",
     "class_c_gap_us": "pause between two class C downlinks, us (default 10000)",
+    "adr": "true or false: network-side ADR for devices with the ADR bit (default true)",
 }
 
 _SEPARATORS = re.compile(r"[\s:\-]")
@@ -64,7 +65,7 @@ def check_options(options):
     for key, value in options.items():
         if key not in NETWORK_OPTIONS:
             raise ValueError(f"unknown network setting {key!r} (known: {', '.join(NETWORK_OPTIONS)})")
-        if key in ("strict", "echo", "prefer_rx2"):
+        if key in ("strict", "echo", "prefer_rx2", "adr"):
             if not isinstance(value, bool):
                 raise TypeError(f"network setting {key!r} must be True or False")
         elif key in ("net_id", "dedup_window_us", "confirmed_downlink_max_transmissions", "class_c_gap_us"):

@@ -372,7 +372,7 @@ def _parse_radio(t):
 
 def _parse_network(t):
     network = {}
-    for key in ("strict", "echo"):
+    for key in ("strict", "echo", "adr"):
         value = t.boolean(key)
         if value is not None:
             network[key] = value

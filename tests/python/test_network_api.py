@@ -462,6 +462,8 @@ def test_regions_and_world_network_options():
         World(network={"stric": True})
     with pytest.raises(TypeError):
         World(network={"strict": 1})
+    with pytest.raises(TypeError, match="adr"):
+        World(network={"adr": "yes"})
     with pytest.raises(ValueError):
         World(network={"net_id": 2**24})
     with pytest.raises(TypeError):

@@ -7,9 +7,12 @@
 // interop.md 4 and 5), so any device MAC that follows the specification works with it.
 //
 // A gateway is an 8-channel SX1301-like concentrator: it hears every uplink channel of the
-// region at every uplink spreading factor at once (normal IQ, the configured sync word),
+// region at every uplink LoRa data rate at once (normal IQ, the configured sync word),
 // modelled as one medium radio per (channel, SF, bandwidth) at its position, plus one radio
-// that transmits downlinks (inverted IQ, CRC off). It is half duplex: frames that overlap one
+// that transmits downlinks (inverted IQ, CRC off). In dynamic plans every channel is heard at
+// every LoRa uplink DR of the region (EU868 DR0-DR6, SF7/250 kHz included); channels a
+// NewChannelReq adds are heard from when it is queued. FSK DRs (EU868 DR7) are not heard:
+// the medium models LoRa only. It is half duplex: frames that overlap one
 // of its own downlinks are lost (counted in lost_while_transmitting).
 //
 // Threads and locks: every method may be called from any thread. The medium's receptions and
@@ -61,7 +64,7 @@ struct lorawan_network_options {
     /// with a dynamic channel plan; empty: default_cf_list_hz(region) (EU868: 867.1, 867.3,
     /// 867.5, 867.7, 867.9 MHz, the plan of TTN and ChirpStack; other regions none). Fixed
     /// plans (US915, AU915, CN470) never send one: 1.0.2 has no CFList for them (radio.md 2.3).
-    /// Gateways also listen on these frequencies (DR0-DR5, as the CFList defines them).
+    /// Gateways also listen on these frequencies (at every LoRa uplink DR, as on every channel).
     std::optional<std::vector<std::int64_t>> cf_list_hz;
     /// Transmissions of a confirmed downlink (each with a new FCntDown) before the server gives
     /// up when the device's uplinks do not acknowledge it.
@@ -70,6 +73,12 @@ struct lorawan_network_options {
     std::uint8_t sync_word = 0x34;
     /// Pause between two class C downlinks to one device.
     time_us class_c_gap_us = 10'000;
+    /// Network-side ADR, on by default as on TTN and ChirpStack: once 20 uplinks of a device
+    /// with the ADR bit are heard, the server moves its DR up and its TX power down by the
+    /// best SNR of those 20 (Semtech's recommended algorithm, 10 dB installation margin) with
+    /// a LinkADRReq, and raises the power again when the margin went negative. false: the
+    /// server sends LinkADRReq only when asked (link_adr_req()); ADRACKReq is answered anyway.
+    bool adr = true;
 };
 
 /// Downlink power when the options give none: 14 dBm in the dynamic-plan regions (EU868's RX1
@@ -234,7 +243,8 @@ public:
     /// A gateway at `where`, listening from now on (see the file comment); returns its index.
     std::size_t add_gateway(std::string name, position_m where);
     std::vector<std::string> gateway_names() const;
-    /// The (frequency, SF, bandwidth) combinations every gateway listens on.
+    /// The (frequency, SF, bandwidth) combinations every gateway listens on (grows when a
+    /// NewChannelReq names a new frequency).
     std::vector<lora_listen_settings> gateway_listen_settings() const;
 
     // --- devices ----------------------------------------------------------------------
@@ -287,7 +297,8 @@ public:
                             std::int64_t rx2_frequency_hz);
     /// DevStatusReq (0x06); the answer shows in device_status().
     void dev_status_req(const lorawan_device_ref& device);
-    /// NewChannelReq (0x07): frequency 0 removes channel `index`.
+    /// NewChannelReq (0x07): frequency 0 removes channel `index`. The gateways listen on a new
+    /// frequency from now on.
     void new_channel_req(const lorawan_device_ref& device, int index, std::int64_t frequency_hz, int min_dr,
                          int max_dr);
     /// RXTimingSetupReq (0x08): RX1 delay in s (0 and 1 mean 1); applied once answered.

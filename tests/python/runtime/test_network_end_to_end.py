@@ -192,3 +192,50 @@ def test_scenario_run_prints_the_devices_then_the_network_summary(tmp_path, caps
         "network EU868: 1 join, 3 uplinks from 1 device, 1 downlink",
         "  a: 3 uplinks, last fcnt 2 port 2: b'r2'",
     ]
+
+
+#: OTAA at DR0 with the device's ADR on, then 44 uplinks 10 s apart at SO_DR 0.
+ADR_SENSOR = PRELUDE.replace("region=LoRa.EU868", "region=LoRa.EU868, adr=True") + """
+lora.join(activation=LoRa.OTAA, auth=(app_eui, app_key), dr=0)
+s = socket.socket(socket.AF_LORA, socket.SOCK_RAW)
+s.setsockopt(socket.SOL_LORA, socket.SO_DR, 0)
+for i in range(44):
+    s.send(b'x')
+    time.sleep(10)
+st = lora.stats()
+print(st.sftx, st.tx_power)
+"""
+
+
+def test_network_adr_raises_the_dr_then_lowers_the_power_by_the_best_snr_of_20_uplinks():
+    with world() as w:
+        dev = w.add_device("node", script=ADR_SENSOR, lpwan_mac=MAC, position_m=(20, 0))
+        w.run(until_s=1000)
+        ups = w.network("EU868").uplinks()
+        adr = w.events("lorawan_ns_adr")
+    # 20 m from the gateway at 14 dBm the SNR is 8.9 dB. At DR0 (SF12, floor -20 dB) the
+    # margin is 8.9 + 20 - 10 = 18.9 dB: six 3-dB steps, five DRs up to DR5 and one 2-dB
+    # power step (TXPower 1). At DR5 (SF7, -7.5 dB) 6.9 dB leaves 4.4 dB: one more power
+    # step. 4.9 dB then leaves 2.4 dB, less than a step: no third request.
+    assert [(u.fcnt, u.dr, round(u.snr_db, 1)) for u in ups] == (
+        [(i, 0, 8.9) for i in range(20)] + [(i, 5, 6.9) for i in range(20, 40)]
+        + [(i, 5, 4.9) for i in range(40, 44)])
+    assert [(e["dr"], e["new_dr"], e["new_tx_power_index"]) for e in adr] == [(0, 5, 1), (5, 5, 2)]
+    assert dev.output.split() == ["5", "2"]
+
+
+def test_network_adr_off_leaves_the_device_at_its_data_rate():
+    with world(network={"adr": False}) as w:
+        w.add_device("node", script=ADR_SENSOR, lpwan_mac=MAC, position_m=(20, 0))
+        w.run(until_s=1000)
+        ups = w.network("EU868").uplinks()
+        assert w.events("lorawan_ns_adr") == []
+    assert len(ups) == 44 and {u.dr for u in ups} == {0}
+
+
+def test_network_adr_ignores_devices_without_the_adr_bit():
+    with world() as w:
+        w.add_device("node", script=ADR_SENSOR.replace(", adr=True", ""), lpwan_mac=MAC, position_m=(20, 0))
+        w.run(until_s=1000)
+        assert w.events("lorawan_ns_adr") == []
+        assert {u.dr for u in w.network("EU868").uplinks()} == {0}

@@ -99,6 +99,7 @@ def test_network_gateway_and_downlink_tables_are_parsed(tmp_path):
         strict = true
         echo = false
         net_id = 0x42
+        adr = false
 
         [[gateway]]
         name = "roof"
@@ -121,7 +122,7 @@ def test_network_gateway_and_downlink_tables_are_parsed(tmp_path):
         confirmed = true
     """)
     s = load_scenario(path)
-    assert s.network == {"strict": True, "echo": False, "net_id": 0x42}
+    assert s.network == {"strict": True, "echo": False, "adr": False, "net_id": 0x42}
     assert s.gateways == (GatewaySpec("roof", (0.0, 50.0), "EU868"), GatewaySpec("roof", (0.0, 0.0), "US915"))
     assert s.downlinks == (
         DownlinkSpec(port=2, payload=b"on", device="node", region="EU868"),
