@@ -29,11 +29,34 @@ sim::region_id region_of(int code) {
     return *region;
 }
 
+/// lorawan_compliance <-> the 8-tuple of lora.compliance_test(), in its field order.
+py::tuple compliance_tuple(const sim::lorawan_compliance& t) {
+    return py::make_tuple(t.enabled, t.running, t.state, t.tx_confirmed, t.downlink_counter, t.link_check,
+                          t.demod_margin, t.nbr_gateways);
+}
+
+sim::lorawan_compliance compliance_of(const py::tuple& t) {
+    if (t.size() != 8) {
+        throw py::value_error("a compliance test state has 8 fields");
+    }
+    return sim::lorawan_compliance{t[0].cast<bool>(), t[1].cast<bool>(), t[2].cast<int>(), t[3].cast<bool>(),
+                                   t[4].cast<int>(),  t[5].cast<bool>(), t[6].cast<int>(), t[7].cast<int>()};
+}
+
 }  // namespace
 
 void bind_lorawan_mac(py::module_& m) {
+    // lorawan_compliance_set(test, enable, state, link_check) -> test: compliance_test(...)
+    // with no MAC (raw mode), on the state the next LoRaWAN MAC carries on.
+    m.def("lorawan_compliance_set",
+          [](const py::tuple& test, bool enable, std::optional<int> state, std::optional<bool> link_check) {
+              sim::lorawan_compliance t = compliance_of(test);
+              sim::set_compliance(t, enable, state, link_check, false);
+              return compliance_tuple(t);
+          });
     // Methods in network.LoRa's order: join, has_joined, add_channel, remove_channel,
-    // set_battery_level, nvram; then close (re-init or reboot).
+    // set_battery_level, compliance_test, multicast groups, nvram; then close (re-init or
+    // reboot).
     py::class_<lorawan_mac, std::shared_ptr<lorawan_mac>>(m, "LoRaWANMac", "One device's LoRaWAN MAC.")
         .def(py::init([](sim::lora_medium& medium, std::shared_ptr<sim::lora_radio> radio, const std::string& name,
                          const std::vector<double>& position_m, int region, bool adr, bool public_network,
@@ -98,6 +121,19 @@ void bind_lorawan_mac(py::module_& m) {
              })
         .def("remove_channel", &lorawan_mac::remove_channel)
         .def("set_battery_level", &lorawan_mac::set_battery_level)
+        // compliance_test() -> (enabled, running, state, tx_confirmed, downlink_counter,
+        // link_check, demod_margin, nbr_gateways); carry_compliance() takes it back
+        .def("compliance_test", [](const lorawan_mac& mac) { return compliance_tuple(mac.compliance()); })
+        .def("set_compliance", &lorawan_mac::set_compliance)
+        .def("carry_compliance",
+             [](lorawan_mac& mac, const py::tuple& test) { mac.carry_compliance(compliance_of(test)); })
+        .def("join_multicast_group",
+             [](lorawan_mac& mac, std::uint32_t address, py::handle nwk_s_key, py::handle app_s_key) {
+                 return mac.join_multicast_group(address, to_key(nwk_s_key, "an NwkSKey"),
+                                                 to_key(app_s_key, "an AppSKey"));
+             })
+        .def("leave_multicast_group", &lorawan_mac::leave_multicast_group)
+        .def("multicast_groups", &lorawan_mac::multicast_groups)
         .def("save_state",
              [](const lorawan_mac& mac) {
                  const auto blob = mac.save_state();

@@ -444,7 +444,7 @@ void bind_lorawan_network(py::module_& m) {
             [](network_handle& h, py::handle device, int port, py::handle payload, bool confirmed) {
                 const auto ref = to_ref(device);
                 if (port < 0 || port > 255) {
-                    throw py::value_error("a downlink's FPort is 1..223");
+                    throw py::value_error("a downlink's FPort is 1..224");
                 }
                 lw::bytes data;
                 {

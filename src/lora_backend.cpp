@@ -12,20 +12,6 @@
 #include "usocket/sim/lorawan_mac.hpp"
 
 namespace usocket::detail {
-namespace {
-
-constexpr sim::time_us us_per_ms = 1000;
-
-/// How long a call may wait under `t`: none = for ever.
-std::optional<sim::time_us> wait_of(timeout t) noexcept {
-    if (t.is_blocking()) {
-        return std::nullopt;
-    }
-    return t.is_non_blocking() ? 0 : t.ms() * us_per_ms;
-}
-
-}  // namespace
-
 namespace lora_region {
 
 int default_data_rate(int region) noexcept {
@@ -94,7 +80,7 @@ std::size_t lora_backend::send(const void* data, std::size_t size, std::error_co
     std::vector<std::uint8_t> payload(bytes, bytes + size);
     // Blocking and timed sockets wait for TX-done without limit: the timeout bounds queueing only.
     const bool wait_sent = !timeout_.is_non_blocking();
-    switch (radio->send(std::move(payload), wait_of(timeout_), wait_sent)) {
+    switch (radio->send(std::move(payload), timeout_.wait_us(), wait_sent)) {
     case sim::lora_radio::send_status::sent:
     case sim::lora_radio::send_status::queued: return size;
     case sim::lora_radio::send_status::queue_full: ec = errc::eagain; return 0;
@@ -110,7 +96,7 @@ std::size_t lora_backend::send_lorawan(sim::lorawan_mac& mac, const void* data, 
     const auto* bytes = static_cast<const std::uint8_t*>(data);
     std::vector<std::uint8_t> payload(bytes, bytes + size);
     using status = sim::lorawan_mac::send_status;
-    switch (mac.send(std::move(payload), fport_, confirmed_, data_rate_, wait_of(timeout_), !timeout_.is_non_blocking())) {
+    switch (mac.send(std::move(payload), fport_, confirmed_, data_rate_, timeout_.wait_us(), !timeout_.is_non_blocking())) {
     case status::sent:
     case status::queued: return size;
     case status::not_joined: ec = errc::enetdown; return 0;
@@ -124,7 +110,7 @@ std::size_t lora_backend::send_lorawan(sim::lorawan_mac& mac, const void* data, 
 
 std::size_t lora_backend::receive(void* data, std::size_t size, int& port, std::error_code& ec) {
     std::vector<std::uint8_t> got;
-    switch (nic().radio->receive(wait_of(timeout_), size, got, port)) {
+    switch (nic().radio->receive(timeout_.wait_us(), size, got, port)) {
     case sim::wait_status::ready:
         if (!got.empty()) {
             std::memcpy(data, got.data(), got.size());

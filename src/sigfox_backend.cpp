@@ -11,20 +11,6 @@
 #include "usocket/sim/sigfox_radio.hpp"
 
 namespace usocket::detail {
-namespace {
-
-constexpr sim::time_us us_per_ms = 1000;
-
-/// How long a call may wait under `t`: none = for ever.
-std::optional<sim::time_us> wait_of(timeout t) noexcept {
-    if (t.is_blocking()) {
-        return std::nullopt;
-    }
-    return t.is_non_blocking() ? 0 : t.ms() * us_per_ms;
-}
-
-}  // namespace
-
 sigfox_backend::sigfox_backend(std::shared_ptr<stack_state> stack) : stack_(std::move(stack)) {}
 
 std::shared_ptr<sim::sigfox_radio> sigfox_backend::nic() const {
@@ -82,7 +68,7 @@ std::size_t sigfox_backend::send(const void* data, std::size_t size, std::error_
     // The timeout bounds queueing only; a blocking or timed socket then waits for the end of
     // the transaction without limit.
     using status = sim::sigfox_radio::send_status;
-    switch (radio->send(std::move(request), wait_of(timeout_), !timeout_.is_non_blocking())) {
+    switch (radio->send(std::move(request), timeout_.wait_us(), !timeout_.is_non_blocking())) {
     case status::done:
     case status::queued: return size;
     case status::queue_full: ec = errc::eagain; return 0;  // TimeoutError on a socket with a timeout
@@ -100,7 +86,7 @@ std::size_t sigfox_backend::recv(void* data, std::size_t size, std::error_code& 
         return 0;
     }
     std::vector<std::uint8_t> got;
-    switch (radio->receive(wait_of(timeout_), size, got)) {
+    switch (radio->receive(timeout_.wait_us(), size, got)) {
     case sim::wait_status::ready:
         if (!got.empty()) {
             std::memcpy(data, got.data(), got.size());

@@ -69,6 +69,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     std::uint64_t last_seq = 0;
     std::uint64_t done_seq = 0;  // frames finish in order
     std::deque<received> inbox;
+    int stale_port = 0;  // rx_data_isr.port: set by LoRaWAN downlinks only
     lora_radio_stats stats;
     int events = 0;
     int trigger = 0;
@@ -191,16 +192,22 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     }
 
     void on_receive(const lora_reception& rx) {
-        deliver(*rx.payload, 0, {rx.end_us, rx.rssi_dbm, rx.snr_db, rx.spreading_factor},
-                static_cast<std::int64_t>(rx.frame_id));
+        deliver(*rx.payload, std::nullopt, {rx.end_us, rx.rssi_dbm, rx.snr_db, rx.spreading_factor},
+                static_cast<std::int64_t>(rx.frame_id), true);
     }
 
-    void deliver(std::vector<std::uint8_t> payload, int port, const received_info& info, std::int64_t frame_id) {
+    /// `port`: a LoRaWAN downlink's FPort; none: the firmware's rx_data_isr.port as the last
+    /// downlink left it (raw frames and the compliance echo never set it).
+    void deliver(std::vector<std::uint8_t> payload, std::optional<int> port, const received_info& info,
+                 std::int64_t frame_id, bool rx_event) {
         after_unlock after;
         {
             std::lock_guard<std::mutex> lock(mutex);
             if (closed) {
                 return;
+            }
+            if (port) {
+                stale_port = *port;
             }
             // The radio measured the frame either way; only a queued frame is delivered and
             // sets RX_PACKET_EVENT (pycom-api.md 3.7).
@@ -209,9 +216,11 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             stats.snr_db = register_snr_db(info.snr_db);
             stats.sf_rx = info.sf_or_dr;
             if (inbox.size() < receive_queue_depth) {
-                inbox.push_back(received{std::move(payload), 0, port});
+                inbox.push_back(received{std::move(payload), 0, stale_port});
                 after.notify = true;
-                raise_event_locked(lora_event::rx_packet, after);
+                if (rx_event) {
+                    raise_event_locked(lora_event::rx_packet, after);
+                }
             } else if (w.logging()) {
                 w.log("lora_rx_dropped", name, {{"frame", frame_id}, {"reason", std::string("receive_queue_full")}});
             }
@@ -396,7 +405,16 @@ void lora_radio::set_mac_mode(bool on) {
 }
 
 void lora_radio::deliver(std::vector<std::uint8_t> payload, int port, const received_info& info) {
-    impl_->deliver(std::move(payload), port, info, 0);
+    impl_->deliver(std::move(payload), port, info, 0, true);
+}
+
+void lora_radio::queue_echo(std::vector<std::uint8_t> payload, const received_info& info) {
+    impl_->deliver(std::move(payload), std::nullopt, info, 0, false);
+}
+
+void lora_radio::flush_received() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->inbox.clear();
 }
 
 void lora_radio::record_uplink(const uplink_info& info) {

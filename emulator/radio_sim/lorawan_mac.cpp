@@ -27,6 +27,9 @@ const char* window_name(window_kind k) noexcept {
 
 std::int64_t i64(std::uint64_t v) noexcept { return static_cast<std::int64_t>(v); }
 
+/// LinkCheckReq's CID (LoRaWAN 1.0.2 section 5.1).
+constexpr std::uint8_t cid_link_check_req = 0x02;
+
 }  // namespace
 
 const char* send_status_name(lorawan_mac::send_status status) noexcept {
@@ -51,7 +54,9 @@ lorawan_mac::impl::impl(lora_medium& m, std::shared_ptr<lora_radio> s, std::stri
       reg(::usocket::sim::region(st.region)),
       sync_word(st.public_network ? public_sync_word : private_sync_word),
       start_us(m.owner().now_us()),
-      changed(m.owner()) {
+      changed(m.owner()),
+      adr_on(st.adr),
+      duty_cycle_on(st.duty_cycle_enforced) {
     p.channels = initial_channels(reg);
     p.mask = initial_channel_mask(reg);
     reset_mac_locked();
@@ -65,8 +70,15 @@ void lorawan_mac::impl::log(std::string_view event, const log_fields& fields) co
 
 void lorawan_mac::impl::run(after_unlock& after) {
     if (shared) {
+        if (after.flush_received) {
+            shared->flush_received();
+        }
         for (auto& d : after.deliveries) {
-            shared->deliver(std::move(d.payload), d.port, d.info);
+            if (d.compliance_echo) {
+                shared->queue_echo(std::move(d.payload), d.info);
+            } else {
+                shared->deliver(std::move(d.payload), d.port, d.info);
+            }
         }
         if (after.uplink) {
             shared->record_uplink(*after.uplink);
@@ -103,6 +115,9 @@ void lorawan_mac::impl::reset_mac_locked() {
     }
     max_eirp_dbm = reg.max_eirp_dbm;
     aggregated_open_us = 0;
+    for (auto& g : multicast_groups) {
+        g.fcnt_down = 0;  // ResetMacParameters() resets the multicast counters too
+    }
 }
 
 /// Ends the cycle in progress and every queued uplink with `why`.
@@ -199,7 +214,7 @@ void lorawan_mac::impl::start_data_locked(after_unlock& after) {
     c.request = req;
     bool adr_ack_req = false;
     int dr = req->socket_dr;
-    if (settings.adr) {
+    if (adr_on) {
         const adr_backoff b = adr_next(reg, true, p.dr, p.tx_power_index, session.adr_ack_counter, p.uplink_dwell_time);
         p.dr = b.dr;
         p.tx_power_index = b.tx_power_index;
@@ -222,7 +237,7 @@ void lorawan_mac::impl::start_data_locked(after_unlock& after) {
     lw::data_frame f;
     f.dev_addr = session.dev_addr;
     f.fcnt = session.fcnt_up;
-    f.fctrl.adr = settings.adr;
+    f.fctrl.adr = adr_on;
     f.fctrl.adr_ack_req = adr_ack_req;
     f.fctrl.ack = srv_ack_requested;
     srv_ack_requested = false;
@@ -281,7 +296,7 @@ void lorawan_mac::impl::transmit_locked(after_unlock& after) {
         if (ch.frequency_hz == 0 || !mask_has(p.mask, static_cast<int>(i)) || c.dr < ch.dr_min || c.dr > ch.dr_max) {
             continue;
         }
-        if (settings.duty_cycle_enforced) {
+        if (duty_cycle_on) {
             if (const duty_band* band = duty_band_of(reg, ch.frequency_hz)) {
                 const time_us open = band_open_us[static_cast<std::size_t>(band->group) % band_open_us.size()];
                 if (open > now) {
@@ -388,7 +403,7 @@ void lorawan_mac::impl::tx_done(std::uint64_t cycle_id, int trial) {
     c.on_air = false;
     const time_us now = w.now_us();
     const time_us airtime = c.tx_end_us - c.tx_start_us;
-    if (settings.duty_cycle_enforced) {
+    if (duty_cycle_on) {
         if (const duty_band* band = duty_band_of(reg, c.frequency_hz)) {
             int divisor = band->divisor;
             if (c.kind == cycle_kind::join) {
@@ -654,6 +669,7 @@ bool lorawan_mac::impl::accept_join_locked(const lw::bytes& phy, after_unlock& a
     ++join_epoch;
     close_window_locked(true);
     cyc.reset();
+    compliance_joined(compliance);
     log("lorawan_joined", {{"dev_addr", std::int64_t{session.dev_addr}}, {"net_id", std::int64_t{session.net_id}},
                            {"rx1_dr_offset", std::int64_t{p.rx1_dr_offset}}, {"rx2_dr", std::int64_t{p.rx2_dr}},
                            {"rx1_delay_us", p.rx1_delay_us}});
@@ -666,8 +682,11 @@ bool lorawan_mac::impl::accept_join_locked(const lw::bytes& phy, after_unlock& a
 bool lorawan_mac::impl::accept_data_locked(const lw::bytes& phy, const lora_reception& rx, int dr, window_kind where,
                                            after_unlock& after) {
     const auto fields = lw::parse_data_frame(phy);
-    if (!fields || fields->dev_addr != session.dev_addr) {
+    if (!fields) {
         return false;
+    }
+    if (fields->dev_addr != session.dev_addr) {
+        return accept_multicast_locked(phy, fields->dev_addr, rx, dr, where, after);
     }
     const std::uint32_t reference = session.downlink_received ? session.fcnt_down + 1 : 0;
     const auto frame = lw::decode_data_frame(phy, session.keys, reference);
@@ -689,14 +708,52 @@ bool lorawan_mac::impl::accept_data_locked(const lw::bytes& phy, const lora_rece
     answers.erase(std::remove_if(answers.begin(), answers.end(), [](const mac_answer& a) { return a.sticky; }),
                   answers.end());
     process_mac_commands_locked(f.fport == 0 ? f.frm_payload : f.fopts, rx.snr_db);
+    downlink_accepted_locked(f, rx, dr, where, false, after);
+    return true;
+}
+
+/// A frame for another DevAddr: one of the multicast groups', or not ours. LoRaMac 4.4's
+/// rules: the group's counter starts at 0, a frame repeating the stored counter is dropped
+/// unless that counter is 0 (so a second copy of FCnt 0 is accepted again, as on the
+/// device), and gaps of max_fcnt_gap or more are dropped. A multicast frame is never
+/// confirmed and carries no MAC commands (LoRaWAN 1.0.2 section 4.3.1.6 forbids both),
+/// so its FOpts are not run.
+bool lorawan_mac::impl::accept_multicast_locked(const lw::bytes& phy, std::uint32_t address, const lora_reception& rx,
+                                                int dr, window_kind where, after_unlock& after) {
+    const auto group = std::find_if(multicast_groups.begin(), multicast_groups.end(),
+                                    [&](const mac_detail::multicast_group& g) { return g.address == address; });
+    if (group == multicast_groups.end()) {
+        return false;
+    }
+    const auto frame = lw::decode_data_frame(phy, group->keys, group->fcnt_down);
+    if (!frame) {
+        return false;
+    }
+    if (frame->fcnt - group->fcnt_down >= max_fcnt_gap ||
+        (frame->fcnt == group->fcnt_down && group->fcnt_down != 0)) {
+        log("lorawan_downlink_ignored", {{"reason", std::string("multicast_fcnt")}, {"fcnt", std::int64_t{frame->fcnt}},
+                                         {"mc_addr", std::int64_t{address}}});
+        return false;
+    }
+    group->fcnt_down = frame->fcnt;
+    downlink_accepted_locked(*frame, rx, dr, where, true, after);
+    return true;
+}
+
+void lorawan_mac::impl::downlink_accepted_locked(const lw::data_frame& f, const lora_reception& rx, int dr,
+                                                 window_kind where, bool multicast, after_unlock& after) {
+    const lora_radio::received_info info{rx.end_us, rx.rssi_dbm, rx.snr_db, dr};
     const bool deliverable = f.fport && *f.fport >= 1 && *f.fport <= 223 && !f.frm_payload.empty();
+    if (f.fport && *f.fport == compliance_test_port) {
+        compliance_downlink_locked(f.frm_payload, info, after);
+    }
     if (deliverable) {
-        after.deliveries.push_back({f.frm_payload, *f.fport, lora_radio::received_info{rx.end_us, rx.rssi_dbm, rx.snr_db, dr}});
+        after.deliveries.push_back({f.frm_payload, *f.fport, info});
     }
     log("lorawan_downlink", {{"fcnt", std::int64_t{f.fcnt}}, {"port", f.fport ? std::int64_t{*f.fport} : std::int64_t{-1}},
                              {"ack", f.fctrl.ack}, {"size", static_cast<std::int64_t>(f.frm_payload.size())},
                              {"confirmed", lw::is_confirmed(f.type)}, {"window", std::string(window_name(where))},
-                             {"delivered", deliverable}});
+                             {"delivered", deliverable}, {"multicast", multicast}});
     if (where != window_kind::none) {
         close_window_locked(true);
     }
@@ -716,7 +773,36 @@ bool lorawan_mac::impl::accept_data_locked(const lw::bytes& phy, const lora_rece
             windows_over_locked(after);  // a downlink without the ACK: the ACK timeout runs
         }
     }
-    return true;
+}
+
+void lorawan_mac::impl::compliance_downlink_locked(const lw::bytes& payload, const lora_radio::received_info& info,
+                                                   after_unlock& after) {
+    const std::optional<int> max_n = max_payload_n(reg, p.dr, p.uplink_dwell_time);
+    const bool echo_fits = max_n && payload.size() <= static_cast<std::size_t>(*max_n);
+    const compliance_actions a = compliance_downlink(compliance, payload, echo_fits, settings.adr);
+    if (a.flush_receive_queue) {
+        after.flush_received = true;
+        after.deliveries.clear();
+    }
+    if (a.adr) {
+        adr_on = *a.adr;
+    }
+    if (a.duty_cycle) {
+        duty_cycle_on = *a.duty_cycle;
+    }
+    if (a.echo) {
+        after.deliveries.push_back({payload, 0, info, true});
+    }
+    if (a.request_link_check) {
+        answers.push_back(mac_detail::mac_answer{{cid_link_check_req}, false});
+    }
+    if (a.leave_network) {
+        session.joined = false;  // lora_obj.joined only: the script sees it and joins again
+    }
+    if (compliance.enabled) {
+        log("lorawan_compliance", {{"state", std::int64_t{compliance.state}}, {"running", compliance.running},
+                                   {"downlink_counter", std::int64_t{compliance.downlink_counter}}});
+    }
 }
 
 // --- the public face ------------------------------------------------------------------
@@ -772,6 +858,7 @@ void lorawan_mac::join_abp(std::uint32_t dev_addr, const lorawan::aes_key& nwk_s
         m.session.dev_addr = dev_addr;
         m.session.keys = lorawan::session_keys{nwk_s_key, app_s_key};
         m.session.joined = true;
+        m.compliance.state = 1;  // lora_join() for ABP sets only the state
         m.log("lorawan_joined", {{"dev_addr", std::int64_t{dev_addr}}, {"abp", true}});
         m.apply_listen_locked();
     }
@@ -837,8 +924,10 @@ lorawan_mac::send_status lorawan_mac::send(std::vector<std::uint8_t> payload, in
             }
             if (m.queue.size() < queue_depth) {
                 req = std::make_shared<mac_detail::uplink_request>();
-                req->fport = fport;
-                req->confirmed = confirmed;
+                // lorawan_send(): while the compliance test runs every uplink is a test frame.
+                const bool test_frame = m.compliance.enabled && m.compliance.running;
+                req->fport = test_frame ? compliance_test_port : fport;
+                req->confirmed = test_frame ? m.compliance.tx_confirmed : confirmed;
                 req->socket_dr = socket_dr;
                 const auto max_n = max_payload_n(m.reg, socket_dr, m.p.uplink_dwell_time);
                 req->too_large = !max_n || payload.size() > static_cast<std::size_t>(*max_n);
@@ -924,7 +1013,59 @@ void lorawan_mac::set_battery_level(int level) {
 
 void lorawan_mac::request_link_check() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->answers.push_back(mac_detail::mac_answer{{0x02}, false});
+    impl_->answers.push_back(mac_detail::mac_answer{{cid_link_check_req}, false});
+}
+
+lorawan_compliance lorawan_mac::compliance() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->compliance;
+}
+
+void lorawan_mac::set_compliance(bool enable, std::optional<int> state, std::optional<bool> link_check) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl& m = *impl_;
+    if (const auto adr = ::usocket::sim::set_compliance(m.compliance, enable, state, link_check, m.settings.adr)) {
+        m.adr_on = *adr;
+    }
+}
+
+void lorawan_mac::carry_compliance(const lorawan_compliance& test) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->compliance = test;
+}
+
+bool lorawan_mac::join_multicast_group(std::uint32_t address, const lorawan::aes_key& nwk_s_key,
+                                       const lorawan::aes_key& app_s_key) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl& m = *impl_;
+    if (m.cyc) {
+        return false;  // LORAMAC_STATUS_BUSY while an uplink cycle runs
+    }
+    m.multicast_groups.push_back(mac_detail::multicast_group{address, lorawan::session_keys{nwk_s_key, app_s_key}, 0});
+    m.log("lorawan_multicast_joined", {{"mc_addr", std::int64_t{address}}});
+    return true;
+}
+
+bool lorawan_mac::leave_multicast_group(std::uint32_t address) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl& m = *impl_;
+    const auto g = std::find_if(m.multicast_groups.begin(), m.multicast_groups.end(),
+                                [&](const mac_detail::multicast_group& x) { return x.address == address; });
+    if (g == m.multicast_groups.end() || m.cyc) {
+        return false;  // LoRaMacMulticastChannelUnlink: no such group, or busy
+    }
+    m.multicast_groups.erase(g);
+    m.log("lorawan_multicast_left", {{"mc_addr", std::int64_t{address}}});
+    return true;
+}
+
+std::vector<std::uint32_t> lorawan_mac::multicast_groups() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::vector<std::uint32_t> out;
+    for (const auto& g : impl_->multicast_groups) {
+        out.push_back(g.address);
+    }
+    return out;
 }
 
 std::optional<lorawan_link_check> lorawan_mac::last_link_check() const {

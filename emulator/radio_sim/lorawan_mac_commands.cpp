@@ -45,6 +45,7 @@ void lorawan_mac::impl::process_mac_commands_locked(const lw::bytes& c, double s
                 return;
             }
             link_check = lorawan_link_check{c[i + 1], c[i + 2], w.now_us()};
+            compliance_link_check(compliance, c[i + 1], c[i + 2]);
             log("lorawan_mac_command", {{"command", std::string("LinkCheckAns")}, {"margin_db", std::int64_t{c[i + 1]}},
                                         {"gateways", std::int64_t{c[i + 2]}}});
             i += 3;
@@ -69,7 +70,7 @@ void lorawan_mac::impl::process_mac_commands_locked(const lw::bytes& c, double s
             }
             const link_adr_state current{p.dr, p.tx_power_index, p.nb_trans, p.mask};
             const link_adr_result res =
-                link_adr_request(reg, p.channels, current, block, settings.adr, p.uplink_dwell_time);
+                link_adr_request(reg, p.channels, current, block, adr_on, p.uplink_dwell_time);
             for (std::size_t k = 0; k < block.size(); ++k) {
                 answers.push_back(mac_answer{{cid_link_adr, res.status}, false});
             }

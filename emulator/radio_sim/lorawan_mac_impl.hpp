@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "usocket/sim/lorawan_compliance.hpp"
 #include "usocket/sim/lorawan_mac.hpp"
 
 namespace usocket::sim {
@@ -77,6 +78,14 @@ struct cycle {
     bool windows_done = false;
 };
 
+/// join_multicast_group(): a multicast DevAddr with its session keys (LoRaMac
+/// MulticastParams_t); its counter starts at 0 and a repeated counter is rejected.
+struct multicast_group {
+    std::uint32_t address = 0;
+    lw::session_keys keys{};
+    std::uint32_t fcnt_down = 0;
+};
+
 struct rx_window {
     window_kind kind = window_kind::none;
     std::uint64_t id = 0;
@@ -91,7 +100,9 @@ struct after_unlock {
         lw::bytes payload;
         int port = 0;
         lora_radio::received_info info;
+        bool compliance_echo = false;  // queued quietly with the stale port
     };
+    bool flush_received = false;  // before the deliveries
     std::vector<delivery> deliveries;
     std::optional<lora_radio::uplink_info> uplink;
     int events = 0;
@@ -129,6 +140,10 @@ struct lorawan_mac::impl : std::enable_shared_from_this<lorawan_mac::impl> {
     int battery_level = lorawan_mac::default_battery_level;
     std::optional<lorawan_link_check> link_check;
     double max_eirp_dbm = 0;
+    bool adr_on = false;         // MIB_ADR: the setting, or on while the compliance test runs
+    bool duty_cycle_on = false;  // LoRaMacTestSetDutyCycleOn: the world option, or the test's
+    lorawan_compliance compliance;
+    std::vector<mac_detail::multicast_group> multicast_groups;
 
     // Duty cycle.
     std::array<time_us, max_duty_bands> band_open_us{};
@@ -165,6 +180,14 @@ struct lorawan_mac::impl : std::enable_shared_from_this<lorawan_mac::impl> {
     bool accept_data_locked(const lorawan::bytes& phy, const lora_reception& rx, int dr,
                             mac_detail::window_kind where, mac_detail::after_unlock& after);
     int tx_power_dbm_locked(int index) const;
+    bool accept_multicast_locked(const lorawan::bytes& phy, std::uint32_t address, const lora_reception& rx, int dr,
+                                 mac_detail::window_kind where, mac_detail::after_unlock& after);
+    /// A valid downlink (unicast or multicast): deliveries, the log, its window and cycle.
+    void downlink_accepted_locked(const lorawan::data_frame& f, const lora_reception& rx, int dr,
+                                  mac_detail::window_kind where, bool multicast, mac_detail::after_unlock& after);
+    /// A test-port downlink while the compliance test is enabled (lorawan_compliance.hpp).
+    void compliance_downlink_locked(const lorawan::bytes& payload, const lora_radio::received_info& info,
+                                    mac_detail::after_unlock& after);
 
     // --- lorawan_mac_commands.cpp --------------------------------------------------
     /// Runs the MAC commands of a downlink (FOpts or an FPort-0 payload), queueing answers.

@@ -1352,8 +1352,9 @@ void lorawan_network::set_class_c(const lorawan_device_ref& device, bool on) {
 
 std::uint64_t lorawan_network::queue_downlink(const lorawan_device_ref& device, std::uint8_t port,
                                               lw::bytes payload, bool confirmed) {
-    if (port < 1 || port > 223) {
-        throw std::invalid_argument("a downlink's FPort is 1..223");
+    if (port < 1 || port > 224) {
+        // 224 is the certification test's port (LoRaWAN 1.0.2 4.3.2): a test network sends it.
+        throw std::invalid_argument("a downlink's FPort is 1..224");
     }
     if (payload.size() > 242) {
         throw std::invalid_argument("a downlink carries at most 242 bytes");

@@ -25,6 +25,14 @@ public:
     constexpr bool has_deadline() const noexcept { return ms_ > 0; }
     /// Milliseconds to wait when has_deadline().
     constexpr std::int64_t ms() const noexcept { return ms_; }
+    /// The wait in microseconds that the radio layers take: none while blocking, 0 when
+    /// non-blocking, else ms() * 1000.
+    constexpr std::optional<std::int64_t> wait_us() const noexcept {
+        if (is_blocking()) {
+            return std::nullopt;
+        }
+        return ms_ * 1000;
+    }
     /// The firmware's integer: -1, 0 or milliseconds.
     constexpr std::int64_t device_value() const noexcept { return ms_; }
     /// Seconds as Python shows them (None for blocking).

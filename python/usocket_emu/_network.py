@@ -342,8 +342,9 @@ class Network:
     # --- downlinks and MAC commands ---
 
     def queue_downlink(self, device, port, payload, confirmed=False):
-        """Queues an application downlink (port 1..223, payload bytes or str) for the device's
-        next receive window; returns its id for downlink_state()."""
+        """Queues an application downlink (port 1..223, or 224 for the certification test;
+        payload bytes or str) for the device's next receive window; returns its id for
+        downlink_state()."""
         if isinstance(payload, str):
             payload = payload.encode()
         if isinstance(port, bool) or not isinstance(port, int):

@@ -89,3 +89,12 @@ TEST_CASE("seconds() gives back what from_seconds() took, in whole milliseconds"
     CHECK(*timeout::from_seconds(2.25).seconds() == Approx(2.25));
     CHECK(*timeout::milliseconds(50).seconds() == Approx(0.05));
 }
+
+TEST_CASE("wait_us() is what the radio layers wait: none, 0 or ms * 1000", "[timeout]") {
+    CHECK_FALSE(timeout::blocking().wait_us().has_value());
+    CHECK(timeout::non_blocking().wait_us() == std::optional<std::int64_t>(0));
+    CHECK(timeout::milliseconds(1500).wait_us() == std::optional<std::int64_t>(1'500'000));
+    const auto longest = timeout::from_seconds(1e300).wait_us();
+    REQUIRE(longest.has_value());
+    CHECK(*longest == timeout::from_seconds(1e300).ms() * 1000);
+}

@@ -306,9 +306,10 @@ def test_queue_downlink_arguments():
         net = w.network()
         net.register_abp(DEV_ADDR, NWK_S_KEY, APP_S_KEY)
         assert net.queue_downlink(DEV_ADDR, 1, "text") != net.queue_downlink("26:01:1b:da", 223, bytearray(3))
+        assert net.queue_downlink(DEV_ADDR, 224, b"\x01\x01\x01\x01")  # the certification test port
         assert net.queue_downlink(DEV_EUI.hex(), 1, b"before join")  # by DevEUI: any time
-        assert net.pending_downlinks(DEV_ADDR) == 2 and net.pending_downlinks(DEV_EUI) == 1
-        for port in (0, 224, 300, -1):
+        assert net.pending_downlinks(DEV_ADDR) == 3 and net.pending_downlinks(DEV_EUI) == 1
+        for port in (0, 225, 300, -1):
             with pytest.raises(ValueError, match="FPort"):
                 net.queue_downlink(DEV_ADDR, port, b"")
         with pytest.raises(ValueError, match="242"):

@@ -138,6 +138,11 @@ public:
     /// Queues a downlink's FRMPayload with its FPort (dropped, and logged, when the queue
     /// is full), updates stats() and raises RX_PACKET_EVENT for a queued one.
     void deliver(std::vector<std::uint8_t> payload, int port, const received_info& info);
+    /// The compliance test's echo (command 4): queued with the port the last downlink left
+    /// (the firmware's rx_data_isr keeps it), without RX_PACKET_EVENT.
+    void queue_echo(std::vector<std::uint8_t> payload, const received_info& info);
+    /// Empties the receive queue (the compliance test starts: xQueueReset).
+    void flush_received();
     /// What an uplink cycle leaves in stats() (pycom-api.md 4.5, LoRaWAN meanings).
     struct uplink_info {
         int dr = 0;

@@ -36,6 +36,7 @@
 
 #include "usocket/sim/lora_medium.hpp"
 #include "usocket/sim/lora_radio.hpp"
+#include "usocket/sim/lorawan_compliance.hpp"
 #include "usocket/sim/lorawan_frame.hpp"
 #include "usocket/sim/lorawan_region.hpp"
 #include "usocket/sim/world.hpp"
@@ -180,6 +181,22 @@ public:
     /// Puts a LinkCheckReq in the next uplink (the compliance test's link_check).
     void request_link_check();
     std::optional<lorawan_link_check> last_link_check() const;
+
+    // --- certification test and multicast (pycom-api.md 4.5) -------------------------
+
+    /// lora.compliance_test() (lorawan_compliance.hpp).
+    lorawan_compliance compliance() const;
+    /// lora.compliance_test(enable[, state[, link_check]]).
+    void set_compliance(bool enable, std::optional<int> state, std::optional<bool> link_check);
+    /// A LoRa re-init makes a new MAC, but the firmware's test state lives on (lora_obj).
+    void carry_compliance(const lorawan_compliance& test);
+    /// LoRaMacMulticastChannelLink(): false while an uplink cycle runs (LORAMAC_STATUS_BUSY);
+    /// the same address may be linked twice, as on the device (the first one matches).
+    bool join_multicast_group(std::uint32_t address, const lorawan::aes_key& nwk_s_key,
+                              const lorawan::aes_key& app_s_key);
+    /// LoRaMacMulticastChannelUnlink(): false for an unknown group or while a cycle runs.
+    bool leave_multicast_group(std::uint32_t address);
+    std::vector<std::uint32_t> multicast_groups() const;
 
     // --- state -----------------------------------------------------------------------
 

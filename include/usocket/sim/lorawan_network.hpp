@@ -271,7 +271,7 @@ public:
 
     // --- downlinks and MAC commands --------------------------------------------------
 
-    /// Queues an application downlink (FPort 1..223, at most 242 bytes: throws
+    /// Queues an application downlink (FPort 1..223, or 224: the certification test's; at most 242 bytes: throws
     /// std::invalid_argument otherwise) for the device's next window; returns its id. A device
     /// known by DevEUI may be queued for before it registers or joins; by DevAddr it must exist
     /// (std::invalid_argument).

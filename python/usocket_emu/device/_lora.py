@@ -16,7 +16,7 @@ the keys its script uses.
 from .. import _core
 from .._errors import OSError
 from .._scenario import LORA_REGIONS
-from ._args import attrtuple, check_int, check_wait_us, int32
+from ._args import attrtuple, check_at_most, check_int, check_wait_us, int32, read_buffer
 from ._lorawan_args import check_channel_drs, check_channel_index, parse_join
 
 __all__ = ["build_lora_class"]
@@ -73,6 +73,11 @@ NVRAM_KEY = "lora_nvm"
 
 STATS_FIELDS = ("rx_timestamp", "rssi", "snr", "sfrx", "sftx", "tx_trials", "tx_power",
                 "tx_time_on_air", "tx_counter", "tx_frequency")
+#: lora.compliance_test()'s fields (modlora.c lora_compliance_info_fields).
+COMPLIANCE_FIELDS = ("enabled", "running", "state", "tx_confirmed", "downlink_counter", "link_check",
+                     "demod_margin", "nbr_gateways")
+#: The test's state at power-on (lora_obj is zeroed).
+COMPLIANCE_OFF = (False, False, 0, False, 0, False, 0, 0)
 
 
 def _parse_init_args(args, kwargs):
@@ -150,7 +155,9 @@ def build_lora_class(dev):
     config_block_region = REGION_CODES.get(dev.region) if dev.region is not None else None
     medium = dev.world._lora_medium
     Stats = attrtuple("stats", STATS_FIELDS, "network")  # noqa: N806 - a class
-    state = {"radio": None, "config": None, "callback_token": None, "battery_level": 0, "mac": None}
+    ComplianceTest = attrtuple("compliance", COMPLIANCE_FIELDS, "network")  # noqa: N806
+    state = {"radio": None, "config": None, "callback_token": None, "battery_level": 0, "mac": None,
+             "compliance": COMPLIANCE_OFF}
 
     def radio():
         if state["radio"] is None:
@@ -170,6 +177,7 @@ def build_lora_class(dev):
     def close_mac():
         mac, state["mac"] = state["mac"], None
         if mac is not None:
+            state["compliance"] = mac.compliance_test()  # lora_obj keeps it across inits
             dev.stack.set_lorawan_mac(None)
             mac.close()
 
@@ -193,6 +201,7 @@ def build_lora_class(dev):
                                    device_class=config["device_class"],
                                    duty_cycle_enforced=dev.world.duty_cycle)
             mac.set_battery_level(state["battery_level"])
+            mac.carry_compliance(state["compliance"])
             state["mac"] = mac
             dev.stack.set_lorawan_mac(mac)
             if not state.get("close_hooked"):
@@ -332,6 +341,43 @@ def build_lora_class(dev):
                 if timeout_ms <= 0 and not mac.joined():
                     mac.stop_join()  # 1.20.2.r6 also stops the retry timer
                     raise TimeoutError("timed out")
+            return None
+
+        def join_multicast_group(self, mcAddress, mcNwkKey, mcAppKey):  # noqa: N803 - the firmware's names
+            """join_multicast_group(mcAddress, mcNwkKey, mcAppKey) -> bool: downlinks to the
+            multicast DevAddr, with its session keys, are received too (class C, or in RX
+            windows). False while an uplink cycle runs (the MAC is busy)."""
+            address = int32(mcAddress) & 0xFFFFFFFF
+            # The firmware copies 16 bytes whatever the buffer's size: a short key reads past
+            # its end on the device; here the missing bytes are zeros.
+            keys = [read_buffer(k)[:16].ljust(16, b"\0") for k in (mcNwkKey, mcAppKey)]
+            mac = state["mac"]
+            if mac is None:
+                return True  # raw mode: linked into a MAC that never receives
+            return mac.join_multicast_group(address, keys[0], keys[1])
+
+        def leave_multicast_group(self, mcAddress):  # noqa: N803
+            """leave_multicast_group(mcAddress) -> bool: False for a group never joined."""
+            address = int32(mcAddress) & 0xFFFFFFFF
+            mac = state["mac"]
+            return mac is not None and mac.leave_multicast_group(address)
+
+        def compliance_test(self, *args):
+            """compliance_test() -> (enabled, running, state, tx_confirmed, downlink_counter,
+            link_check, demod_margin, nbr_gateways); compliance_test(enable[, state[,
+            link_check]]) sets it. A test network starts the test with 01 01 01 01 on FPort
+            224; while it runs every uplink goes to FPort 224."""
+            check_at_most(args, 3)
+            mac = state["mac"]
+            if not args:
+                return ComplianceTest(mac.compliance_test() if mac is not None else state["compliance"])
+            enable = bool(args[0])
+            test_state = int32(args[1]) if len(args) > 1 else None
+            link_check = bool(args[2]) if len(args) > 2 else None
+            if mac is not None:
+                mac.set_compliance(enable, test_state, link_check)
+            else:
+                state["compliance"] = _core.lorawan_compliance_set(state["compliance"], enable, test_state, link_check)
             return None
 
         def has_joined(self):

@@ -49,8 +49,8 @@ else:
 """
 
 
-def world(**kwargs):
-    return World(time="virtual", seed=5, ntp_epoch_s=NTP_EPOCH_S, **kwargs)
+def world(seed=5, **kwargs):
+    return World(time="virtual", seed=seed, ntp_epoch_s=NTP_EPOCH_S, **kwargs)
 
 
 def test_default_network_accepts_the_script_keys_with_the_default_gateway():
@@ -239,3 +239,36 @@ def test_network_adr_ignores_devices_without_the_adr_bit():
         w.run(until_s=1000)
         assert w.events("lorawan_ns_adr") == []
         assert {u.dr for u in w.network("EU868").uplinks()} == {0}
+
+
+#: Joins at DR0 as soon as it boots and prints when it joined.
+JOIN_AT_ONCE = PRELUDE + """
+lora.join(activation=LoRa.OTAA, auth=(app_eui, app_key), dr=0)
+print('joined', time.ticks_ms())
+"""
+
+
+def test_two_scripts_joining_at_once_collide_until_their_channels_differ():
+    # Seed 2: both devices, 50 m either side of the gateway (the same RSSI: no capture),
+    # pick 868.5 MHz at 0 s and again at 10 s; at 20 s they pick different channels.
+    with world(seed=2) as w:
+        a = w.add_device("a", script=JOIN_AT_ONCE, position_m=(50, 0), lpwan_mac=MAC)
+        b = w.add_device("b", script=JOIN_AT_ONCE, position_m=(-50, 0), lpwan_mac=MAC2)
+        w.run(until_s=60)
+        requests = [(e["t_us"], e["device"], e["frequency_hz"]) for e in w.events("lorawan_join_request")]
+        lost = [(e["t_us"], e["from"], e["reason"]) for e in w.events("lora_lost") if e["from"] in ("a", "b")]
+        rejected = [(e["t_us"], e["dev_eui"], e["reason"]) for e in w.events("lorawan_ns_rejected")]
+        joins = w.network().joins()
+    assert requests == [(0, "a", 868_500_000), (0, "b", 868_500_000),
+                        (10_000_000, "a", 868_500_000), (10_000_000, "b", 868_500_000),
+                        (20_000_000, "a", 868_100_000), (20_000_000, "b", 868_500_000),
+                        (30_000_000, "b", 868_500_000)]
+    # A DR0 join request is 1,482,752 us on the air; both copies are lost at its end.
+    assert lost == [(1_482_752, "a", "collision"), (1_482_752, "b", "collision"),
+                    (11_482_752, "a", "collision"), (11_482_752, "b", "collision")]
+    # At 20 s the gateway hears both, but its one transmitter can answer only a in RX1 and
+    # is still sending that accept at b's RX2: b joins with its next request.
+    assert rejected == [(21_682_752, MAC2.hex().upper(), "no_window")]
+    assert [(j.dev_eui, j.t_s) for j in joins] == [(MAC.hex(), 21.482752), (MAC2.hex(), 31.482752)]
+    assert joins[0].dev_addr != joins[1].dev_addr
+    assert a.output.split() == ["joined", "28300"] and b.output.split() == ["joined", "38300"]
