@@ -27,6 +27,12 @@ lw::bytes exact_bytes(py::handle obj, std::size_t size, const char* what) {
     return lw::bytes(p, p + view.size());
 }
 
+lw::bytes payload_bytes(py::handle obj) {
+    const readable_bytes view(obj);
+    const auto* p = reinterpret_cast<const std::uint8_t*>(view.data());
+    return lw::bytes(p, p + view.size());
+}
+
 std::uint64_t to_eui(py::handle obj, const char* what) {
     const lw::bytes b = exact_bytes(obj, 8, what);
     std::uint64_t v = 0;

@@ -15,6 +15,8 @@ namespace usocket::bindings {
 /// The bytes of a buffer of exactly `size` bytes; str is refused (an EUI or a key is
 /// binary). `what` names the argument in the error ("an AppKey").
 sim::lorawan::bytes exact_bytes(pybind11::handle obj, std::size_t size, const char* what);
+/// The bytes of any readable buffer (a payload), copied.
+sim::lorawan::bytes payload_bytes(pybind11::handle obj);
 /// An 8-byte EUI in display order (most significant byte first) as its integer.
 std::uint64_t to_eui(pybind11::handle obj, const char* what);
 pybind11::bytes from_eui(std::uint64_t eui);

@@ -212,6 +212,7 @@ py::dict downlink_dict(const sim::lorawan_downlink_record& l) {
     d["f_pending"] = l.f_pending;
     d["mac_commands"] = mac_list(l.mac_commands);
     d["queued_id"] = l.queued_id ? py::object(py::int_(*l.queued_id)) : py::object(py::none());
+    d["multicast"] = l.multicast;
     d["window"] = sim::window_name(l.window);
     d["frequency_hz"] = l.frequency_hz;
     d["dr"] = l.dr;
@@ -233,6 +234,17 @@ py::dict session_dict(const sim::lorawan_session_info& s) {
     d["rx2_frequency_hz"] = s.rx2_frequency_hz;
     d["rx1_delay_us"] = s.rx1_delay_us;
     d["class_c"] = s.class_c;
+    return d;
+}
+
+py::dict multicast_group_dict(const sim::lorawan_multicast_group_info& g) {
+    py::dict d;
+    d["mc_addr"] = g.mc_addr;
+    d["nwk_s_key"] = to_py(g.keys.nwk_s_key);
+    d["app_s_key"] = to_py(g.keys.app_s_key);
+    d["dr"] = g.dr;
+    d["frequency_hz"] = g.frequency_hz;
+    d["fcnt_down"] = g.fcnt_down;
     return d;
 }
 
@@ -446,12 +458,7 @@ void bind_lorawan_network(py::module_& m) {
                 if (port < 0 || port > 255) {
                     throw py::value_error("a downlink's FPort is 1..224");
                 }
-                lw::bytes data;
-                {
-                    const readable_bytes view(payload);
-                    const auto* p = reinterpret_cast<const std::uint8_t*>(view.data());
-                    data.assign(p, p + view.size());
-                }
+                lw::bytes data = payload_bytes(payload);
                 return released([&] {
                     return h.net().queue_downlink(ref, static_cast<std::uint8_t>(port), std::move(data), confirmed);
                 });
@@ -479,12 +486,7 @@ void bind_lorawan_network(py::module_& m) {
                 if (cid < 0 || cid > 255) {
                     throw py::value_error("a CID is 0..255");
                 }
-                lw::bytes data;
-                {
-                    const readable_bytes view(payload);
-                    const auto* p = reinterpret_cast<const std::uint8_t*>(view.data());
-                    data.assign(p, p + view.size());
-                }
+                lw::bytes data = payload_bytes(payload);
                 released([&] { h.net().queue_mac_command(ref, static_cast<std::uint8_t>(cid), std::move(data)); });
             },
             py::arg("device"), py::arg("cid"), py::arg("payload") = py::bytes())
@@ -550,6 +552,45 @@ void bind_lorawan_network(py::module_& m) {
                 return py::make_tuple(s->t_us, s->battery, s->margin_db);
             },
             py::arg("device"))
+        // multicast
+        .def(
+            "add_multicast_group",
+            [](network_handle& h, py::handle mc_addr, py::handle nwk_s_key, py::handle app_s_key,
+               std::optional<int> dr, std::optional<std::int64_t> frequency_hz) {
+                const auto addr = to_dev_addr(mc_addr);
+                const auto n = to_key(nwk_s_key, "an NwkSKey");
+                const auto a = to_key(app_s_key, "an AppSKey");
+                released([&] { h.net().add_multicast_group(addr, n, a, dr, frequency_hz); });
+            },
+            py::arg("mc_addr"), py::arg("nwk_s_key"), py::arg("app_s_key"), py::arg("dr") = py::none(),
+            py::arg("frequency_hz") = py::none())
+        .def(
+            "remove_multicast_group",
+            [](network_handle& h, py::handle mc_addr) {
+                const auto addr = to_dev_addr(mc_addr);
+                return released([&] { return h.net().remove_multicast_group(addr); });
+            },
+            py::arg("mc_addr"))
+        .def("multicast_groups",
+             [](network_handle& h) {
+                 py::list out;
+                 for (const auto& g : released([&] { return h.net().multicast_groups(); })) {
+                     out.append(multicast_group_dict(g));
+                 }
+                 return out;
+             })
+        .def(
+            "queue_multicast",
+            [](network_handle& h, py::handle mc_addr, int port, py::handle payload) {
+                const auto addr = to_dev_addr(mc_addr);
+                if (port < 0 || port > 255) {
+                    throw py::value_error("a multicast downlink's FPort is 1..223");
+                }
+                lw::bytes data = payload_bytes(payload);
+                return released(
+                    [&] { return h.net().queue_multicast(addr, static_cast<std::uint8_t>(port), std::move(data)); });
+            },
+            py::arg("mc_addr"), py::arg("port"), py::arg("payload"))
         // what happened
         .def(
             "set_uplink_callback", [](network_handle& h, py::object fn) { h.set_callback(std::move(fn)); },

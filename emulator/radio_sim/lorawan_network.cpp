@@ -164,6 +164,11 @@ struct uplink_context {
     std::vector<gateway_copy> copies;
 };
 
+struct multicast_group {
+    lorawan_multicast_group_info info;
+    time_us not_before_us = 0;  // the end of its last frame's last copy, plus the gap
+};
+
 bool overlaps(const std::vector<std::pair<time_us, time_us>>& busy, time_us start, time_us end) {
     return std::any_of(busy.begin(), busy.end(),
                        [&](const auto& b) { return b.first < end && start < b.second; });
@@ -229,6 +234,7 @@ struct lorawan_network::impl {
     std::vector<std::unique_ptr<device>> devices;  // never erased: pointers stay valid
     std::unordered_map<std::uint64_t, device*> by_eui;
     std::unordered_map<std::uint32_t, device*> by_addr;
+    std::vector<multicast_group> multicast;
     std::unordered_map<std::string, pending_frame> pending;
     std::vector<lorawan_uplink_record> uplink_records;
     std::vector<lorawan_join_record> join_records;
@@ -498,7 +504,7 @@ struct lorawan_network::impl {
         const std::uint32_t prefix = static_cast<std::uint32_t>(lw::nwk_id_of_net_id(options.net_id)) << 25;
         for (;;) {
             const std::uint32_t addr = prefix | static_cast<std::uint32_t>(rng() & 0x01FFFFFFu);
-            if (by_addr.find(addr) == by_addr.end()) {
+            if (by_addr.find(addr) == by_addr.end() && find_group(addr) == nullptr) {
                 return addr;
             }
         }
@@ -1146,9 +1152,60 @@ struct lorawan_network::impl {
                    {"mac_commands", static_cast<std::int64_t>(dl.mac_commands.size())},
                    {"window", std::string(window_name(dl.window))},
                    {"frequency_hz", dl.frequency_hz},
-                   {"dr", std::int64_t{dl.dr}}});
+                   {"dr", std::int64_t{dl.dr}},
+                   {"multicast", dl.multicast}});
         }
         downlink_records.push_back(std::move(dl));
+    }
+
+    // --- multicast -------------------------------------------------------------------
+
+    multicast_group* find_group(std::uint32_t mc_addr) {
+        const auto it = std::find_if(multicast.begin(), multicast.end(),
+                                     [&](const multicast_group& g) { return g.info.mc_addr == mc_addr; });
+        return it == multicast.end() ? nullptr : &*it;
+    }
+
+    /// Schedules one copy per gateway, one after the other: a gateway sends one frame at a
+    /// time, and the copies of one frame must not overlap on the group's one channel.
+    void send_multicast(multicast_group& g, std::uint64_t id, std::uint8_t port, lw::bytes payload) {
+        lw::data_frame f;
+        f.type = lw::mtype::unconfirmed_data_down;
+        f.dev_addr = g.info.mc_addr;
+        f.fcnt = g.info.fcnt_down++;
+        f.fport = port;
+        f.frm_payload = std::move(payload);
+        lorawan_downlink_record dl;
+        dl.dev_addr = f.dev_addr;
+        dl.fcnt = f.fcnt;
+        dl.port = port;
+        dl.payload = f.frm_payload;
+        dl.queued_id = id;
+        dl.multicast = true;
+        dl.window = lorawan_window::class_c;
+        dl.frequency_hz = g.info.frequency_hz;
+        dl.dr = g.info.dr;
+        dl.phy = lw::encode_data_frame(f, g.info.keys);
+        if (gateways.empty()) {
+            ++counters.downlinks_missed;
+            downlink_states[id] = lorawan_downlink_state::failed;
+            reject("no_gateway", {{"dev_addr", addr_hex(dl.dev_addr)}, {"type", std::string("multicast")}});
+            return;
+        }
+        const time_us airtime = time_on_air_us(*lorawan_modulation(r, g.info.dr, false), dl.phy.size());
+        time_us at = std::max(w.now_us(), g.not_before_us);
+        for (std::size_t gi = 0; gi < gateways.size(); ++gi) {
+            gateway& gw = gateways[gi];
+            prune(gw);
+            at = next_free(gw, at, airtime);
+            gw.busy.emplace_back(at, at + airtime);
+            lorawan_downlink_record copy = dl;
+            copy.gateway = gw.name;
+            schedule_transmit(gi, at, std::move(copy));
+            at += airtime + options.class_c_gap_us;
+        }
+        g.not_before_us = at;
+        downlink_states[id] = lorawan_downlink_state::sent;
     }
 
     // --- API helpers -----------------------------------------------------------------
@@ -1202,6 +1259,9 @@ struct lorawan_network::impl {
     }
 
     void do_register_abp(std::uint32_t dev_addr, const lw::aes_key& nwk, const lw::aes_key& app, bool reset) {
+        if (find_group(dev_addr) != nullptr) {
+            throw std::invalid_argument("DevAddr " + addr_hex(dev_addr) + " is a multicast group's");
+        }
         const auto it = by_addr.find(dev_addr);
         device* d = it == by_addr.end() ? nullptr : it->second;
         if (d != nullptr && d->otaa) {
@@ -1316,10 +1376,11 @@ bool lorawan_network::offer_otaa(std::uint64_t dev_eui, std::uint64_t app_eui, c
 
 bool lorawan_network::offer_abp(std::uint32_t dev_addr, const lw::aes_key& nwk_s_key, const lw::aes_key& app_s_key,
                                 bool reset_counters) {
-    if (impl_->options.strict) {
-        return false;
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->options.strict || impl_->find_group(dev_addr) != nullptr) {
+        return false;  // a script using a group's address gets no session, as on a real network
     }
-    register_abp(dev_addr, nwk_s_key, app_s_key, reset_counters);
+    impl_->do_register_abp(dev_addr, nwk_s_key, app_s_key, reset_counters);
     return true;
 }
 
@@ -1370,6 +1431,75 @@ std::uint64_t lorawan_network::queue_downlink(const lorawan_device_ref& device, 
     d.queue.push_back(std::move(q));
     impl_->schedule_class_c(d);
     return impl_->last_downlink_id;
+}
+
+void lorawan_network::add_multicast_group(std::uint32_t mc_addr, const lw::aes_key& nwk_s_key,
+                                          const lw::aes_key& app_s_key, std::optional<int> dr,
+                                          std::optional<std::int64_t> frequency_hz) {
+    const lorawan_region& r = impl_->r;
+    const int group_dr = dr.value_or(r.rx2_dr);
+    const std::int64_t group_frequency_hz = frequency_hz.value_or(r.rx2_frequency_hz);
+    if (!lorawan_modulation(r, group_dr, false) || !max_payload_n(r, group_dr, false, link_direction::downlink)) {
+        throw std::invalid_argument(fmt::format("{} sends no downlinks at DR{}", r.name, group_dr));
+    }
+    if (group_frequency_hz < r.min_frequency_hz || group_frequency_hz > r.max_frequency_hz) {
+        throw std::invalid_argument(fmt::format("{} Hz is outside {}'s band", group_frequency_hz, r.name));
+    }
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->find_group(mc_addr) != nullptr) {
+        throw std::invalid_argument("multicast group " + addr_hex(mc_addr) + " exists already");
+    }
+    const auto it = impl_->by_addr.find(mc_addr);
+    if (it != impl_->by_addr.end() && it->second->active) {
+        throw std::invalid_argument("DevAddr " + addr_hex(mc_addr) + " is a device's");
+    }
+    multicast_group g;
+    g.info = {mc_addr, lw::session_keys{nwk_s_key, app_s_key}, group_dr, group_frequency_hz, 0};
+    impl_->multicast.push_back(std::move(g));
+    if (impl_->w.logging()) {
+        impl_->w.log("lorawan_ns_multicast_group", "network",
+                     {{"mc_addr", addr_hex(mc_addr)}, {"dr", std::int64_t{group_dr}}, {"frequency_hz", group_frequency_hz}});
+    }
+}
+
+bool lorawan_network::remove_multicast_group(std::uint32_t mc_addr) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto& groups = impl_->multicast;
+    const auto it = std::find_if(groups.begin(), groups.end(),
+                                 [&](const multicast_group& g) { return g.info.mc_addr == mc_addr; });
+    if (it == groups.end()) {
+        return false;
+    }
+    groups.erase(it);
+    return true;
+}
+
+std::vector<lorawan_multicast_group_info> lorawan_network::multicast_groups() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::vector<lorawan_multicast_group_info> out;
+    for (const auto& g : impl_->multicast) {
+        out.push_back(g.info);
+    }
+    return out;
+}
+
+std::uint64_t lorawan_network::queue_multicast(std::uint32_t mc_addr, std::uint8_t port, lw::bytes payload) {
+    if (port < 1 || port > 223) {
+        throw std::invalid_argument("a multicast downlink's FPort is 1..223");
+    }
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    multicast_group* g = impl_->find_group(mc_addr);
+    if (g == nullptr) {
+        throw std::invalid_argument("no multicast group " + addr_hex(mc_addr));
+    }
+    const int limit = *max_payload_n(impl_->r, g->info.dr, false, link_direction::downlink);
+    if (payload.size() > static_cast<std::size_t>(limit)) {
+        throw std::invalid_argument(fmt::format("{} bytes are over {}'s limit of {} at DR{}", payload.size(),
+                                                impl_->r.name, limit, g->info.dr));
+    }
+    const std::uint64_t id = ++impl_->last_downlink_id;
+    impl_->send_multicast(*g, id, port, std::move(payload));
+    return id;
 }
 
 lorawan_downlink_state lorawan_network::downlink_state(std::uint64_t id) const {

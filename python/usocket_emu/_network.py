@@ -245,8 +245,9 @@ class Downlink:
     frequency_hz: int
     dr: int
     gateway: str
-    queued_id: Optional[int]      # the queue_downlink() id it carries
+    queued_id: Optional[int]      # the queue_downlink() or queue_multicast() id it carries
     f_pending: bool = False
+    multicast: bool = False       # a multicast group's frame (dev_addr is the group's)
     mac_commands: Tuple[Tuple[int, bytes], ...] = ()
     phy: bytes = b""              # the PHYPayload as sent
 
@@ -257,6 +258,7 @@ class Downlink:
             join_accept=r["join_accept"], fcnt=r["fcnt"], port=r["port"], payload=r["payload"],
             confirmed=r["confirmed"], ack=r["ack"], window=r["window"], frequency_hz=r["frequency_hz"],
             dr=r["dr"], gateway=r["gateway"], queued_id=r["queued_id"], f_pending=r["f_pending"],
+            multicast=r["multicast"],
             mac_commands=tuple(tuple(c) for c in r["mac_commands"]), phy=r["phy"],
         )
 
@@ -399,6 +401,36 @@ class Network:
             return None
         t_us, battery, margin = status
         return {"t_s": t_us / 1e6, "battery": battery, "margin_db": margin}
+
+    # --- multicast ---
+
+    def add_multicast_group(self, mc_addr, nwk_s_key, app_s_key, *, dr=None, frequency_hz=None):
+        """A class C multicast group: the address and keys a script gives
+        ``LoRa.join_multicast_group()``. ``dr`` and ``frequency_hz`` default to the region's
+        RX2, where class C devices listen. ValueError for an address in use."""
+        for name, value in (("dr", dr), ("frequency_hz", frequency_hz)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"{name} must be an int or None")
+        self._core.add_multicast_group(dev_addr_int(mc_addr), key_bytes(nwk_s_key, "an NwkSKey"),
+                                       key_bytes(app_s_key, "an AppSKey"), dr, frequency_hz)
+
+    def remove_multicast_group(self, mc_addr):
+        """False if there was no such group."""
+        return self._core.remove_multicast_group(dev_addr_int(mc_addr))
+
+    def multicast_groups(self):
+        """The groups: dicts of mc_addr, nwk_s_key, app_s_key, dr, frequency_hz and
+        fcnt_down (the next frame's)."""
+        return self._core.multicast_groups()
+
+    def queue_multicast(self, mc_addr, port, payload):
+        """Sends an unconfirmed downlink to the group now, a copy from each gateway in turn
+        with the same FCntDown (port 1..223; payload bytes or str); returns its id."""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError("port must be an int")
+        return self._core.queue_multicast(dev_addr_int(mc_addr), port, payload)
 
     # --- what happened ---
 

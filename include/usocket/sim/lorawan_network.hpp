@@ -168,7 +168,8 @@ struct lorawan_downlink_record {
     bool ack = false;
     bool f_pending = false;
     std::vector<lorawan_mac_command> mac_commands;
-    std::optional<std::uint64_t> queued_id;  ///< the queue_downlink() id it carries
+    std::optional<std::uint64_t> queued_id;  ///< the queue_downlink()/queue_multicast() id it carries
+    bool multicast = false;  ///< a multicast group's frame: dev_addr is the group's address
     lorawan_window window = lorawan_window::rx1;
     std::int64_t frequency_hz = 0;
     int dr = 0;
@@ -190,6 +191,18 @@ struct lorawan_device_status {
     time_us t_us = 0;
     int battery = 0;  ///< 0 external power, 1..254 level, 255 unknown
     int margin_db = 0;  ///< -32..31
+};
+
+/// A multicast group the server sends to. LoRaWAN 1.0.2 defines no protocol to set one up
+/// (section 4.3.1.6 only says multicast frames are unconfirmed and carry no MAC commands):
+/// the group's address and session keys reach the devices out of band, as the script's
+/// LoRa.join_multicast_group() gives them to the device.
+struct lorawan_multicast_group_info {
+    std::uint32_t mc_addr = 0;
+    lorawan::session_keys keys;
+    int dr = 0;                    ///< the group's downlink DR (default: the region's RX2 DR)
+    std::int64_t frequency_hz = 0; ///< default: the region's RX2 frequency (where class C devices listen)
+    std::uint32_t fcnt_down = 0;   ///< the next frame's FCntDown
 };
 
 /// A device's current session as the server keeps it.
@@ -306,6 +319,24 @@ public:
 
     /// The device's last DevStatusAns.
     std::optional<lorawan_device_status> device_status(const lorawan_device_ref& device) const;
+
+    // --- multicast (class C groups) ----------------------------------------------------
+
+    /// Adds a group; `dr` and `frequency_hz` default to the region's RX2. Throws
+    /// std::invalid_argument for an address that is already a group's or a device's, a DR
+    /// the region cannot send downlinks at, or a frequency outside the region's band.
+    void add_multicast_group(std::uint32_t mc_addr, const lorawan::aes_key& nwk_s_key,
+                             const lorawan::aes_key& app_s_key, std::optional<int> dr = std::nullopt,
+                             std::optional<std::int64_t> frequency_hz = std::nullopt);
+    /// False if there was no such group. Frames already scheduled still go out.
+    bool remove_multicast_group(std::uint32_t mc_addr);
+    std::vector<lorawan_multicast_group_info> multicast_groups() const;
+    /// Sends an unconfirmed data downlink to the group now, from every gateway in turn (each
+    /// copy after the previous one's end plus class_c_gap_us, as a network server without
+    /// gateway timing sends it: one FCntDown for all copies), and returns its id for
+    /// downlink_state(). Throws std::invalid_argument for an unknown group, a port outside
+    /// 1..223 or a payload over the region's limit at the group's DR.
+    std::uint64_t queue_multicast(std::uint32_t mc_addr, std::uint8_t port, lorawan::bytes payload);
 
     // --- what happened -----------------------------------------------------------------
 

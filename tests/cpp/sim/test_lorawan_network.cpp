@@ -815,3 +815,124 @@ TEST_CASE("a gateway does not hear uplinks while it transmits", "[network]") {
     CHECK(f.ns.uplinks().size() == 1);
     CHECK(f.ns.counters().lost_while_transmitting == 1);
 }
+
+// --- multicast ----------------------------------------------------------------------------
+
+namespace {
+constexpr std::uint32_t mc_addr = 0x01AB0001;
+/// EU868 RX2 (DR0, SF12/125 kHz, CRC off): a 5-byte payload makes an 18-byte PHYPayload,
+/// 12.25 + 28 symbols of 32.768 ms (radio.md 1.2).
+constexpr time_us mc_airtime_5_bytes_us = 1'318'912;
+}  // namespace
+
+TEST_CASE("multicast: a copy from each gateway in turn, one FCntDown per frame, the group's keys", "[network]") {
+    fixture f;
+    f.ns.add_gateway("gw1", {0, 0, 0});
+    f.ns.add_gateway("gw2", {100, 0, 0});
+    f.ns.add_multicast_group(mc_addr, keys_b.nwk_s_key, keys_b.app_s_key);
+    const auto groups = f.ns.multicast_groups();
+    REQUIRE(groups.size() == 1);
+    CHECK(groups[0].dr == 0);
+    CHECK(groups[0].frequency_hz == rx2_eu);
+    auto& dev = f.device("dev", {50, 0, 0});
+    dev.listen_continuously_at(0, rx2_eu, 0);
+    std::uint64_t first = 0;
+    std::uint64_t second_id = 0;
+    f.w.schedule_at(5 * second, [&] {
+        first = f.ns.queue_multicast(mc_addr, 10, text("hello"));
+        second_id = f.ns.queue_multicast(mc_addr, 11, text("again"));
+    });
+    f.run();
+
+    const time_us gap = lorawan_network_options{}.class_c_gap_us;
+    REQUIRE(sim::time_on_air_us(*sim::lorawan_modulation(sim::region(region_id::eu868), 0, false), 18) ==
+            mc_airtime_5_bytes_us);
+    REQUIRE(dev.heard.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(dev.heard[i].start_us == 5 * second + static_cast<time_us>(i) * (mc_airtime_5_bytes_us + gap));
+        CHECK(dev.heard[i].frequency_hz == rx2_eu);
+        CHECK(dev.heard[i].spreading_factor == 12);
+    }
+    CHECK(dev.heard[0].phy == dev.heard[1].phy);  // the same frame from both gateways
+    CHECK(dev.heard[2].phy == dev.heard[3].phy);
+    const lw::data_frame a = downlink_of(dev.heard[0], keys_b);
+    CHECK(a.type == lw::mtype::unconfirmed_data_down);
+    CHECK(a.dev_addr == mc_addr);
+    CHECK(a.fcnt == 0);
+    CHECK(a.fport == std::optional<std::uint8_t>(10));
+    CHECK(a.frm_payload == text("hello"));
+    CHECK(a.fopts.empty());
+    CHECK_FALSE(a.fctrl.ack);
+    CHECK_FALSE(a.fctrl.f_pending);
+    const lw::data_frame b = downlink_of(dev.heard[2], keys_b);
+    CHECK(b.fcnt == 1);
+    CHECK(b.fport == std::optional<std::uint8_t>(11));
+    CHECK(b.frm_payload == text("again"));
+    CHECK_FALSE(lw::decode_data_frame(dev.heard[0].phy, keys_a, 0).ok());  // only the group's keys open it
+
+    const auto records = f.ns.downlinks();
+    REQUIRE(records.size() == 4);
+    const std::vector<std::string> names{records[0].gateway, records[1].gateway, records[2].gateway,
+                                         records[3].gateway};
+    CHECK(names == std::vector<std::string>{"gw1", "gw2", "gw1", "gw2"});
+    for (const auto& r : records) {
+        CHECK(r.multicast);
+        CHECK(r.window == sim::lorawan_window::class_c);
+        CHECK(r.dev_addr == mc_addr);
+    }
+    CHECK(records[1].queued_id == std::optional<std::uint64_t>(first));
+    CHECK(records[3].queued_id == std::optional<std::uint64_t>(second_id));
+    CHECK(f.ns.downlink_state(first) == sim::lorawan_downlink_state::sent);
+    CHECK(f.ns.multicast_groups()[0].fcnt_down == 2);
+    CHECK(f.ns.counters().downlinks_sent == 4);
+    CHECK(f.lines({"lorawan_ns_downlink", "\"multicast\": true", "\"dev_addr\": \"01AB0001\""}) == 4);
+}
+
+TEST_CASE("multicast: the group's own DR and frequency", "[network]") {
+    fixture f;
+    f.ns.add_gateway("gw1", {0, 0, 0});
+    f.ns.add_multicast_group(mc_addr, keys_b.nwk_s_key, keys_b.app_s_key, 3, f868_3);
+    auto& dev = f.device("dev", {50, 0, 0});
+    dev.listen_continuously_at(0, f868_3, 3);
+    f.w.schedule_at(2 * second, [&] { f.ns.queue_multicast(mc_addr, 1, text("x")); });
+    f.run();
+    REQUIRE(dev.heard.size() == 1);
+    CHECK(dev.heard[0].start_us == 2 * second);
+    CHECK(dev.heard[0].frequency_hz == f868_3);
+    CHECK(dev.heard[0].spreading_factor == 9);
+    CHECK(downlink_of(dev.heard[0], keys_b).frm_payload == text("x"));
+}
+
+TEST_CASE("multicast groups and frames are checked", "[network]") {
+    fixture f;
+    f.ns.add_multicast_group(mc_addr, keys_b.nwk_s_key, keys_b.app_s_key);
+    CHECK_THROWS_AS(f.ns.add_multicast_group(mc_addr, keys_a.nwk_s_key, keys_a.app_s_key), std::invalid_argument);
+    REQUIRE(f.ns.offer_abp(addr_a, keys_a.nwk_s_key, keys_a.app_s_key));
+    CHECK_THROWS_AS(f.ns.add_multicast_group(addr_a, keys_b.nwk_s_key, keys_b.app_s_key), std::invalid_argument);
+    // A group's address is no device's: ABP registration fails, a script's offer is ignored.
+    CHECK_THROWS_AS(f.ns.register_abp(mc_addr, keys_a.nwk_s_key, keys_a.app_s_key), std::invalid_argument);
+    CHECK_FALSE(f.ns.offer_abp(mc_addr, keys_a.nwk_s_key, keys_a.app_s_key));
+    CHECK_FALSE(f.ns.session(lorawan_device_ref::addr(mc_addr)));
+    // EU868 DR7 is FSK (not modelled), DR8 and above RFU; 915 MHz is outside the band.
+    CHECK_THROWS_AS(f.ns.add_multicast_group(0x01AB0002, keys_b.nwk_s_key, keys_b.app_s_key, 8), std::invalid_argument);
+    CHECK_THROWS_AS(f.ns.add_multicast_group(0x01AB0002, keys_b.nwk_s_key, keys_b.app_s_key, std::nullopt, 915000000),
+                    std::invalid_argument);
+    CHECK(f.ns.multicast_groups().size() == 1);
+
+    CHECK_THROWS_AS(f.ns.queue_multicast(0x01AB0002, 1, text("x")), std::invalid_argument);
+    CHECK_THROWS_AS(f.ns.queue_multicast(mc_addr, 0, text("x")), std::invalid_argument);
+    CHECK_THROWS_AS(f.ns.queue_multicast(mc_addr, 224, text("x")), std::invalid_argument);
+    CHECK_THROWS_AS(f.ns.queue_multicast(mc_addr, 1, lw::bytes(52, 0)), std::invalid_argument);  // DR0: N = 51
+    CHECK(f.ns.multicast_groups()[0].fcnt_down == 0);  // nothing counted for refused frames
+
+    // No gateway: the frame cannot go out, and says so.
+    const std::uint64_t id = f.ns.queue_multicast(mc_addr, 1, lw::bytes(51, 0));
+    CHECK(f.ns.downlink_state(id) == sim::lorawan_downlink_state::failed);
+    CHECK(f.ns.counters().downlinks_missed == 1);
+    CHECK(f.lines({"lorawan_ns_rejected", "\"reason\": \"no_gateway\"", "01AB0001"}) == 1);
+
+    CHECK(f.ns.remove_multicast_group(mc_addr));
+    CHECK_FALSE(f.ns.remove_multicast_group(mc_addr));
+    CHECK(f.ns.multicast_groups().empty());
+    CHECK_THROWS_AS(f.ns.queue_multicast(mc_addr, 1, text("x")), std::invalid_argument);
+}
