@@ -98,6 +98,14 @@ sim::lorawan_network_options options_from(const py::dict& settings) {
                 throw py::type_error("adr must be True or False");
             }
             o.adr = value.cast<bool>();
+        } else if (name == "downlink_loss") {
+            if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr()))) {
+                throw py::type_error("downlink_loss must be a number");
+            }
+            o.downlink_loss = value.cast<double>();
+            if (!(o.downlink_loss >= 0.0 && o.downlink_loss <= 1.0)) {
+                throw py::value_error("downlink_loss is a fraction in [0, 1]");
+            }
         } else if (name == "dedup_window_us") {
             o.dedup_window_us = to_int(value, "dedup_window_us");
         } else if (name == "class_c_gap_us") {
@@ -275,6 +283,7 @@ py::dict counters_dict(const sim::lorawan_network_counters& c) {
     d["joins_accepted"] = c.joins_accepted;
     d["downlinks_sent"] = c.downlinks_sent;
     d["downlinks_missed"] = c.downlinks_missed;
+    d["downlinks_dropped"] = c.downlinks_dropped;
     return d;
 }
 
@@ -398,6 +407,12 @@ void bind_lorawan_network(py::module_& m) {
             },
             py::arg("name"), py::arg("position_m"))
         .def("gateway_names", [](network_handle& h) { return released([&] { return h.net().gateway_names(); }); })
+        .def(
+            "remove_gateway",
+            [](network_handle& h, const std::string& name) {
+                return released([&] { return h.net().remove_gateway(name); });
+            },
+            py::arg("name"))
         // devices
         .def(
             "offer_otaa",

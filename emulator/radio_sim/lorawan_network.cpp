@@ -113,6 +113,7 @@ struct gateway {
     lora_medium::radio_id tx_radio = 0;
     std::vector<lora_medium::radio_id> rx_radios;
     std::vector<std::pair<time_us, time_us>> busy;  // downlinks reserved or sent: [start, end)
+    bool active = true;  // false once removed: its radios are detached, its index stays
 };
 
 struct gateway_copy {
@@ -207,7 +208,10 @@ struct lorawan_network::impl {
           w(m.owner()),
           r(sim::region(id)),
           options(std::move(o)),
-          rng(m.owner().random_u64()),
+          seed(m.owner().random_u64()),
+          rng(seed),
+          // Its own stream, so a loss rate changes nothing else the network draws.
+          loss_rng(seed ^ 0x9E3779B97F4A7C15ULL),
           tx_power_dbm(options.downlink_tx_power_dbm.value_or(default_downlink_tx_power_dbm(id))),
           cf_list(options.cf_list_hz.value_or(default_cf_list_hz(id))) {
         if (r.plan == channel_plan_kind::fixed) {
@@ -226,7 +230,9 @@ struct lorawan_network::impl {
     std::weak_ptr<impl> self;
 
     mutable std::mutex mutex;
+    std::uint64_t seed;
     std::mt19937_64 rng;
+    std::mt19937_64 loss_rng;
     double tx_power_dbm;
     std::vector<std::int64_t> cf_list;
     std::vector<lora_listen_settings> listen_settings;
@@ -316,7 +322,9 @@ struct lorawan_network::impl {
         }
         for (const auto& l : add_listen_settings(channel{frequency_hz, r.uplink_drs.min_dr, r.uplink_drs.max_dr, 0})) {
             for (std::size_t gi = 0; gi < gateways.size(); ++gi) {
-                attach_rx(gi, l);
+                if (gateways[gi].active) {
+                    attach_rx(gi, l);
+                }
             }
         }
     }
@@ -386,6 +394,9 @@ struct lorawan_network::impl {
     }
 
     bool gateway_free(gateway& g, time_us start, time_us end) const {
+        if (!g.active) {
+            return false;
+        }
         prune(g);
         return !overlaps(g.busy, start, end);
     }
@@ -1093,7 +1104,12 @@ struct lorawan_network::impl {
         if (!worth_sending(comp)) {
             return;
         }
-        const std::size_t gi = d.last_gateways.front();
+        const auto best = std::find_if(d.last_gateways.begin(), d.last_gateways.end(),
+                                       [&](std::size_t i) { return gateways[i].active; });
+        if (best == d.last_gateways.end()) {
+            return;  // every gateway that heard the device is gone: wait for an uplink
+        }
+        const std::size_t gi = *best;
         const std::size_t size = lw::data_frame_size(comp.frame.fopts.size(), comp.frame.fport.has_value(),
                                                      comp.frame.frm_payload.size());
         const time_us airtime = time_on_air_us(*mod, size);
@@ -1123,10 +1139,25 @@ struct lorawan_network::impl {
     void transmit(std::size_t gi, lorawan_downlink_record dl) {
         std::lock_guard<std::mutex> lock(mutex);
         gateway& g = gateways[gi];
+        if (!g.active) {
+            ++counters.downlinks_missed;
+            reject("gateway_gone", {{"dev_addr", addr_hex(dl.dev_addr)}, {"gateway", g.name}});
+            return;
+        }
         const auto mod = lorawan_modulation(r, dl.dr, false);
         if (!mod || medium.transmitting(g.tx_radio)) {
             ++counters.downlinks_missed;
             reject("gateway_busy", {{"dev_addr", addr_hex(dl.dev_addr)}, {"gateway", g.name}});
+            return;
+        }
+        if (options.downlink_loss > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(loss_rng) < options.downlink_loss) {
+            // Lost between the server and the gateway: the server believes it sent it.
+            ++counters.downlinks_dropped;
+            if (w.logging()) {
+                w.log("lorawan_ns_dropped", g.name,
+                      {{"dev_addr", addr_hex(dl.dev_addr)}, {"join_accept", dl.join_accept},
+                       {"fcnt", std::int64_t{dl.fcnt}}, {"ack", dl.ack}});
+            }
             return;
         }
         lora_frame f;
@@ -1186,7 +1217,7 @@ struct lorawan_network::impl {
         dl.frequency_hz = g.info.frequency_hz;
         dl.dr = g.info.dr;
         dl.phy = lw::encode_data_frame(f, g.info.keys);
-        if (gateways.empty()) {
+        if (std::none_of(gateways.begin(), gateways.end(), [](const gateway& x) { return x.active; })) {
             ++counters.downlinks_missed;
             downlink_states[id] = lorawan_downlink_state::failed;
             reject("no_gateway", {{"dev_addr", addr_hex(dl.dev_addr)}, {"type", std::string("multicast")}});
@@ -1196,6 +1227,9 @@ struct lorawan_network::impl {
         time_us at = std::max(w.now_us(), g.not_before_us);
         for (std::size_t gi = 0; gi < gateways.size(); ++gi) {
             gateway& gw = gateways[gi];
+            if (!gw.active) {
+                continue;
+            }
             prune(gw);
             at = next_free(gw, at, airtime);
             gw.busy.emplace_back(at, at + airtime);
@@ -1304,6 +1338,9 @@ lorawan_network::lorawan_network(lora_medium& medium, region_id region, lorawan_
     if (options.dedup_window_us < 0 || options.dedup_window_us >= receive_delay1_us) {
         throw std::invalid_argument("the deduplication window must be in [0, RECEIVE_DELAY1)");
     }
+    if (!(options.downlink_loss >= 0.0 && options.downlink_loss <= 1.0)) {
+        throw std::invalid_argument("downlink_loss is a fraction in [0, 1]");
+    }
     impl_ = std::make_shared<impl>(medium, region, std::move(options));
     impl_->self = impl_;
 }
@@ -1313,8 +1350,10 @@ lorawan_network::~lorawan_network() {
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         for (const auto& g : impl_->gateways) {
-            radios.insert(radios.end(), g.rx_radios.begin(), g.rx_radios.end());
-            radios.push_back(g.tx_radio);
+            if (g.active) {
+                radios.insert(radios.end(), g.rx_radios.begin(), g.rx_radios.end());
+                radios.push_back(g.tx_radio);
+            }
         }
     }
     for (const auto id : radios) {
@@ -1345,9 +1384,30 @@ std::vector<std::string> lorawan_network::gateway_names() const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     std::vector<std::string> out;
     for (const auto& g : impl_->gateways) {
-        out.push_back(g.name);
+        if (g.active) {
+            out.push_back(g.name);
+        }
     }
     return out;
+}
+
+bool lorawan_network::remove_gateway(const std::string& name) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    for (auto& g : impl_->gateways) {
+        if (g.active && g.name == name) {
+            g.active = false;
+            for (const auto id : g.rx_radios) {
+                impl_->medium.detach(id);
+            }
+            impl_->medium.detach(g.tx_radio);
+            g.rx_radios.clear();
+            if (impl_->w.logging()) {
+                impl_->w.log("lorawan_gw_removed", g.name, {});
+            }
+            return true;
+        }
+    }
+    return false;
 }
 
 std::vector<lora_listen_settings> lorawan_network::gateway_listen_settings() const {

@@ -40,6 +40,7 @@ NETWORK_OPTIONS = {
     "confirmed_downlink_max_transmissions": "1 to 255 (default 8)",
     "class_c_gap_us": "pause between two class C downlinks, us (default 10000)",
     "adr": "true or false: network-side ADR for devices with the ADR bit (default true)",
+    "downlink_loss": "fault injection: fraction 0 to 1 of downlinks lost before the gateway (default 0)",
 }
 
 _SEPARATORS = re.compile(r"[\s:\-]")
@@ -75,6 +76,12 @@ def check_options(options):
                 raise TypeError(f"network setting {key!r} must be an integer")
             if not limits[0] <= value <= limits[1]:
                 raise ValueError(f"network setting {key!r} must be from {limits[0]} to {limits[1]}, got {value}")
+        elif key == "downlink_loss":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError("network setting 'downlink_loss' must be a number")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"network setting 'downlink_loss' is a fraction from 0 to 1, got {value}")
+            value = float(value)
         elif key == "downlink_tx_power_dbm":
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise TypeError("network setting 'downlink_tx_power_dbm' must be a number")
@@ -312,9 +319,17 @@ class Network:
         self._world._check_open()
         self._core.add_gateway(name, position)
 
+    def remove_gateway(self, name):
+        """Takes a gateway out of service now (a gateway that goes away): it hears nothing
+        more, and downlinks already scheduled through it are missed. ValueError if there is
+        no such gateway."""
+        self._world._check_open()
+        if not self._core.remove_gateway(name):
+            raise ValueError(f"network {self.region} has no gateway named {name!r}")
+
     @property
     def gateways(self):
-        """The gateways' names, in the order they were added."""
+        """The names of the gateways in service, in the order they were added."""
         return tuple(self._core.gateway_names())
 
     # --- devices ---

@@ -379,6 +379,9 @@ def _parse_network(t):
     net_id = t.integer("net_id", 0, 0xFFFFFF)
     if net_id is not None:
         network["net_id"] = net_id
+    loss = t.number("downlink_loss", minimum=0.0, maximum=1.0)
+    if loss is not None:
+        network["downlink_loss"] = loss
     t.finish()
     return network
 

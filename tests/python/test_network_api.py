@@ -465,6 +465,11 @@ def test_regions_and_world_network_options():
         World(network={"strict": 1})
     with pytest.raises(TypeError, match="adr"):
         World(network={"adr": "yes"})
+    with pytest.raises(TypeError, match="downlink_loss"):
+        World(network={"downlink_loss": True})
+    for bad_loss in (-0.1, 1.01, float("nan")):
+        with pytest.raises(ValueError, match="downlink_loss"):
+            World(network={"downlink_loss": bad_loss})
     with pytest.raises(ValueError):
         World(network={"net_id": 2**24})
     with pytest.raises(TypeError):

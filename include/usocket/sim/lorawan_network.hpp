@@ -79,6 +79,11 @@ struct lorawan_network_options {
     /// a LinkADRReq, and raises the power again when the margin went negative. false: the
     /// server sends LinkADRReq only when asked (link_adr_req()); ADRACKReq is answered anyway.
     bool adr = true;
+    /// Fault injection: the fraction of downlinks (join accepts and ACKs included) lost
+    /// between the server and its gateways, drawn from a stream seeded by the world. The
+    /// server believes it sent them (a confirmed downlink waits for its ACK as usual); they
+    /// count in downlinks_dropped and are logged lorawan_ns_dropped. In [0, 1].
+    double downlink_loss = 0.0;
 };
 
 /// Downlink power when the options give none: 14 dBm in the dynamic-plan regions (EU868's RX1
@@ -235,6 +240,7 @@ struct lorawan_network_counters {
     std::uint64_t joins_accepted = 0;
     std::uint64_t downlinks_sent = 0;    ///< join accepts and data downlinks on the air
     std::uint64_t downlinks_missed = 0;  ///< something to send but no gateway free in any window
+    std::uint64_t downlinks_dropped = 0; ///< lost on the way to the gateway (options.downlink_loss)
 };
 
 class lorawan_network {
@@ -242,7 +248,8 @@ public:
     using uplink_callback = std::function<void(const lorawan_uplink_record&)>;
 
     /// A network server for `region` on `medium`; no gateway yet. Throws std::invalid_argument
-    /// for a NetID over 24 bits or a dedup window not in [0, RECEIVE_DELAY1).
+    /// for a NetID over 24 bits, a dedup window not in [0, RECEIVE_DELAY1) or a downlink loss
+    /// outside [0, 1].
     lorawan_network(lora_medium& medium, region_id region, lorawan_network_options options = {});
     ~lorawan_network();
     lorawan_network(const lorawan_network&) = delete;
@@ -255,7 +262,11 @@ public:
 
     /// A gateway at `where`, listening from now on (see the file comment); returns its index.
     std::size_t add_gateway(std::string name, position_m where);
+    /// The gateways in service, in the order they were added.
     std::vector<std::string> gateway_names() const;
+    /// Takes a gateway out of service at once (a gateway that goes away): it hears nothing
+    /// more, and downlinks scheduled through it are missed. False if there is no such gateway.
+    bool remove_gateway(const std::string& name);
     /// The (frequency, SF, bandwidth) combinations every gateway listens on (grows when a
     /// NewChannelReq names a new frequency).
     std::vector<lora_listen_settings> gateway_listen_settings() const;

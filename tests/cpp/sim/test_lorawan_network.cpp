@@ -936,3 +936,92 @@ TEST_CASE("multicast groups and frames are checked", "[network]") {
     CHECK(f.ns.multicast_groups().empty());
     CHECK_THROWS_AS(f.ns.queue_multicast(mc_addr, 1, text("x")), std::invalid_argument);
 }
+
+// --- faults: a gateway that goes away, downlinks lost before the gateway ---------------------
+
+TEST_CASE("a gateway that goes away hears nothing more and misses the downlinks scheduled through it",
+          "[network]") {
+    fixture f;
+    f.ns.add_gateway("gw1", {0, 0, 0});
+    f.ns.add_gateway("gw2", {200, 0, 0});
+    REQUIRE(f.ns.offer_abp(addr_a, keys_a.nwk_s_key, keys_a.app_s_key));
+    auto& dev = f.device("dev", {50, 0, 0});
+    dev.send_at(1 * second, uplink(addr_a, keys_a, 1, 1, text("one"), true), f868_1, 5, eu_data());
+    // The ACK is scheduled through gw1 (best RSSI) once the dedup window closes; gw1 goes
+    // before it is sent.
+    bool removed = false;
+    f.w.schedule_at(1 * second + 600'000, [&] { removed = f.ns.remove_gateway("gw1"); });
+    dev.send_at(10 * second, uplink(addr_a, keys_a, 2, 1, text("two"), true), f868_1, 5, eu_data());
+    f.run();
+
+    CHECK(removed);
+    CHECK_FALSE(f.ns.remove_gateway("gw1"));
+    CHECK(f.ns.gateway_names() == std::vector<std::string>{"gw2"});
+    const auto ups = f.ns.uplinks();
+    REQUIRE(ups.size() == 2);
+    REQUIRE(ups[0].gateways.size() == 2);
+    CHECK(ups[0].gateways[0].gateway == "gw1");
+    REQUIRE(ups[1].gateways.size() == 1);
+    CHECK(ups[1].gateways[0].gateway == "gw2");
+    CHECK(f.lines({"lorawan_ns_rejected", "\"reason\": \"gateway_gone\"", "\"gateway\": \"gw1\""}) == 1);
+    CHECK(f.lines({"lorawan_gw_removed"}) == 1);
+    CHECK(f.ns.counters().downlinks_missed == 1);
+    // Only the second uplink's ACK reaches the device, from gw2 in RX1.
+    REQUIRE(dev.heard.size() == 1);
+    REQUIRE(dev.ends.size() == 2);
+    CHECK(dev.heard[0].start_us == dev.ends[1] + sim::receive_delay1_us);
+    CHECK(downlink_of(dev.heard[0], keys_a).fctrl.ack);
+    const auto downs = f.ns.downlinks();
+    REQUIRE(downs.size() == 1);
+    CHECK(downs[0].gateway == "gw2");
+}
+
+namespace {
+/// One device's 60 confirmed uplinks, 10 s apart, through a network losing `loss` of its
+/// downlinks: the start times of the ACKs the device heard, and the network's counters.
+std::pair<std::vector<time_us>, sim::lorawan_network_counters> acks_heard(double loss) {
+    lorawan_network_options o;
+    o.downlink_loss = loss;
+    fixture f(region_id::eu868, o);
+    f.ns.add_gateway("gw1", {0, 0, 0});
+    REQUIRE(f.ns.offer_abp(addr_a, keys_a.nwk_s_key, keys_a.app_s_key));
+    auto& dev = f.device("dev", {50, 0, 0});
+    for (std::uint32_t n = 1; n <= 60; ++n) {
+        dev.send_at(static_cast<time_us>(n) * 10 * second, uplink(addr_a, keys_a, n, 1, text("u"), true), f868_1, 5,
+                    eu_data());
+    }
+    f.run();
+    CHECK(f.ns.uplinks().size() == 60);
+    std::vector<time_us> starts;
+    for (const auto& h : dev.heard) {
+        starts.push_back(h.start_us);
+    }
+    CHECK(f.lines({"lorawan_ns_dropped"}) == f.ns.counters().downlinks_dropped);
+    return {starts, f.ns.counters()};
+}
+}  // namespace
+
+TEST_CASE("downlink_loss loses that fraction of the downlinks, the same ones for the same seed", "[network]") {
+    const auto [none, none_counters] = acks_heard(0.0);
+    CHECK(none.size() == 60);
+    CHECK(none_counters.downlinks_dropped == 0);
+
+    const auto [all, all_counters] = acks_heard(1.0);
+    CHECK(all.empty());
+    CHECK(all_counters.downlinks_dropped == 60);
+    CHECK(all_counters.downlinks_sent == 0);
+
+    const auto [half, half_counters] = acks_heard(0.5);
+    CHECK(half.size() + half_counters.downlinks_dropped == 60);
+    CHECK(half_counters.downlinks_dropped > 15);
+    CHECK(half_counters.downlinks_dropped < 45);
+    CHECK(acks_heard(0.5).first == half);  // seeded: the same frames are lost again
+
+    sim::world w;
+    lora_medium m(w);
+    lorawan_network_options bad;
+    bad.downlink_loss = 1.5;
+    CHECK_THROWS_AS(lorawan_network(m, region_id::eu868, bad), std::invalid_argument);
+    bad.downlink_loss = std::nan("");
+    CHECK_THROWS_AS(lorawan_network(m, region_id::eu868, bad), std::invalid_argument);
+}

@@ -100,6 +100,7 @@ def test_network_gateway_and_downlink_tables_are_parsed(tmp_path):
         echo = false
         net_id = 0x42
         adr = false
+        downlink_loss = 0.25
 
         [[gateway]]
         name = "roof"
@@ -122,7 +123,7 @@ def test_network_gateway_and_downlink_tables_are_parsed(tmp_path):
         confirmed = true
     """)
     s = load_scenario(path)
-    assert s.network == {"strict": True, "echo": False, "adr": False, "net_id": 0x42}
+    assert s.network == {"strict": True, "echo": False, "adr": False, "net_id": 0x42, "downlink_loss": 0.25}
     assert s.gateways == (GatewaySpec("roof", (0.0, 50.0), "EU868"), GatewaySpec("roof", (0.0, 0.0), "US915"))
     assert s.downlinks == (
         DownlinkSpec(port=2, payload=b"on", device="node", region="EU868"),
@@ -142,6 +143,8 @@ def test_a_scenario_without_network_tables_has_none():
     ("[network]\nstrict = 1\n", "[network] strict: expected true or false"),
     ("[network]\nnet_id = 16777216\n", "[network] net_id: must be between 0 and 16777215"),
     ("[network]\nnetid = 1\n", "[network] netid: unknown key"),
+    ("[network]\ndownlink_loss = 1.5\n", "[network] downlink_loss: must be at most 1"),
+    ("[network]\ndownlink_loss = 'some'\n", "[network] downlink_loss: expected a number"),
     ("[[gateway]]\nposition_m = [0, 0]\n", "[[gateway]] #1 name: is required"),
     ("[[gateway]]\nname = 'g'\nregion = 'EU999'\n", "[[gateway]] #1 ('g') region: unknown LoRa region"),
     ("[[gateway]]\nname = 'g'\nposition_m = 'here'\n", "('g') position_m: expected a pair"),
