@@ -43,6 +43,7 @@ struct options {
     int nodes = 1000;
     int runs = 5;
     std::uint64_t seed = 42;
+    std::string json_path;  // --json FILE: the results for bench/run as well
 };
 
 struct outcome {
@@ -228,7 +229,7 @@ double median(std::vector<double> v) {
 }
 
 void usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s [--nodes N] [--runs R] [--seed S]\n", argv0);
+    std::fprintf(stderr, "usage: %s [--nodes N] [--runs R] [--seed S] [--json FILE]\n", argv0);
     std::exit(2);
 }
 
@@ -248,6 +249,8 @@ int main(int argc, char** argv) {
             o.runs = std::atoi(value);
         } else if (arg == "--seed") {
             o.seed = std::strtoull(value, nullptr, 10);
+        } else if (arg == "--json") {
+            o.json_path = value;
         } else {
             usage(argv[0]);
         }
@@ -322,5 +325,26 @@ int main(int argc, char** argv) {
     const std::size_t rss_growth = rss1 > rss0 ? rss1 - rss0 : 0;
     std::printf("  RSS growth over the first medium run:                   %.0f B per node (%zu KiB)\n",
                 static_cast<double>(rss_growth) / n, rss_growth / 1024);
+    if (!o.json_path.empty()) {
+        std::FILE* f = std::fopen(o.json_path.c_str(), "w");
+        if (f == nullptr) {
+            std::perror(o.json_path.c_str());
+            return 1;
+        }
+        const auto line = [&](const char* name, double wall_s, bool with_reference, bool last) {
+            std::fprintf(f,
+                         "  {\"benchmark\": \"%s\", \"wall_s\": %.4f, \"target_s\": 1.0, \"reference_s\": %s, "
+                         "\"ratio\": %s, \"transmissions\": %llu, \"ns_per_tx\": %.0f, \"pass\": %s}%s\n",
+                         name, wall_s, with_reference ? std::to_string(med_reference).c_str() : "null",
+                         with_reference ? std::to_string(wall_s / med_reference).c_str() : "null",
+                         static_cast<unsigned long long>(medium.sent), per_tx_ns(wall_s, medium),
+                         wall_s < 1.0 ? "true" : "false", last ? "" : ",");
+        };
+        std::fprintf(f, "[\n");
+        line("lora_medium: 1000 nodes, SF12 20 B, 10^8 ms emulated, simple model", med_medium, true, false);
+        line("lora_medium: the same with capture (default model)", med_capture, false, true);
+        std::fprintf(f, "]\n");
+        std::fclose(f);
+    }
     return 0;
 }
