@@ -317,9 +317,20 @@ void lorawan_mac::impl::transmit_locked(after_unlock& after) {
         wait_until = aggregated_open_us;
         reason = "aggregated";
     }
+    // A join or a restore that dropped the cycle while its frame is still on the air: the
+    // SX127x finishes that frame before it sends the next (a fuzz_mac finding: the medium
+    // refused the second frame).
+    const bool radio_busy = radio_busy_until_us > std::max(wait_until, now);
+    if (radio_busy) {
+        wait_until = radio_busy_until_us;
+    }
     if (wait_until > now) {
-        log("lorawan_duty_cycle_wait", {{"wait_us", wait_until - now}, {"until_us", wait_until},
-                                        {"reason", std::string(reason)}, {"dr", std::int64_t{c.dr}}});
+        if (radio_busy) {
+            log("lorawan_tx_wait", {{"wait_us", wait_until - now}, {"reason", std::string("radio_busy")}});
+        } else {
+            log("lorawan_duty_cycle_wait", {{"wait_us", wait_until - now}, {"until_us", wait_until},
+                                            {"reason", std::string(reason)}, {"dr", std::int64_t{c.dr}}});
+        }
         std::weak_ptr<impl> weak = shared_from_this();
         w.schedule_at(wait_until, [weak, id = c.id, trial = c.trial] {
             if (const auto self = weak.lock()) {
@@ -349,6 +360,7 @@ void lorawan_mac::impl::transmit_locked(after_unlock& after) {
     c.tx_power_index = limit_tx_power_index(reg, p.tx_power_index, c.dr, p.mask);
     c.tx_start_us = now;
     c.tx_end_us = now + time_on_air_us(*mod, c.phy.size());
+    radio_busy_until_us = c.tx_end_us;
     c.on_air = true;
     c.got_downlink = false;
     c.rx2_skipped = false;

@@ -328,6 +328,47 @@ std::optional<region_id> lorawan_mac::saved_region(const std::vector<std::uint8_
     return region_from_code(blob[4]);
 }
 
+namespace {
+
+bool in_band(const lorawan_region& r, std::int64_t frequency_hz) {
+    return frequency_hz >= r.min_frequency_hz && frequency_hz <= r.max_frequency_hz;
+}
+
+/// A saved state is read back only if every value is one the MAC itself could have saved:
+/// the blob comes from a file a user may edit (--state), and out-of-range values broke
+/// later cycles (fuzz_mac_restore findings: a negative RX1 delay ended a cycle before its
+/// frame, an EIRP beyond int overflowed the power arithmetic).
+bool restorable(const lorawan_region& r, const lorawan_mac_params& q, double eirp_dbm) {
+    constexpr int max_dr = 15;  // DRs are 4 bits (LinkADRReq)
+    // TxParamSetupReq's MaxEIRP table tops out at 36 dBm (LoRaWAN 1.0.2 Regional Parameters 2.7.x).
+    constexpr double max_eirp_table_dbm = 36.0;
+    if (q.dr > max_dr || q.rx2_dr > max_dr || q.tx_power_index > 15 || q.nb_trans > 15 || q.rx1_dr_offset > 7) {
+        return false;
+    }
+    if (q.rx1_delay_us < receive_delay1_us || q.rx1_delay_us > 15 * receive_delay1_us ||
+        q.rx1_delay_us % receive_delay1_us != 0) {
+        return false;  // RXTimingSetupReq: 1 to 15 s
+    }
+    if (q.max_duty_cycle > 15 && q.max_duty_cycle != 255) {
+        return false;
+    }
+    if (!in_band(r, q.rx2_frequency_hz) || !(eirp_dbm >= 0.0 && eirp_dbm <= max_eirp_table_dbm)) {
+        return false;
+    }
+    for (const channel& ch : q.channels) {
+        if (ch.frequency_hz == 0) {
+            continue;
+        }
+        if (!in_band(r, ch.frequency_hz) || ch.dr_min > ch.dr_max || ch.dr_max > max_dr ||
+            (ch.rx1_frequency_hz != 0 && !in_band(r, ch.rx1_frequency_hz))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 bool lorawan_mac::impl::restore_locked(const std::vector<std::uint8_t>& blob) {
     const auto saved = lorawan_mac::saved_region(blob);
     if (!saved || *saved != reg.id) {
@@ -378,7 +419,7 @@ bool lorawan_mac::impl::restore_locked(const std::vector<std::uint8_t>& blob) {
         a.bytes.resize(rd.u8());
         rd.raw(a.bytes.data(), a.bytes.size());
     }
-    if (!rd.ok || rd.pos != blob.size() || !s.joined) {
+    if (!rd.ok || rd.pos != blob.size() || !s.joined || !restorable(reg, q, eirp)) {
         return false;
     }
     after_unlock ignored;  // nothing waits on what is dropped here but its result

@@ -148,6 +148,7 @@ struct lorawan_mac::impl : std::enable_shared_from_this<lorawan_mac::impl> {
     // Duty cycle.
     std::array<time_us, max_duty_bands> band_open_us{};
     time_us aggregated_open_us = 0;
+    time_us radio_busy_until_us = 0;  // the end of the last frame put on the air
 
     // Uplinks.
     std::deque<mac_detail::request_ptr> queue;

@@ -220,6 +220,13 @@ struct lorawan_network::impl {
         if (cf_list.size() > 5) {
             throw std::invalid_argument("a CFList holds at most five frequencies");
         }
+        // Checked here, not when the first join accept encodes them in a world event (a
+        // fuzz_network_uplink finding): 24 bits of 100 Hz, and a channel the region allows.
+        for (const std::int64_t f : cf_list) {
+            if (f != 0 && (f % 100 != 0 || !channel_frequency_valid(r, f))) {
+                throw std::invalid_argument(fmt::format("cf_list_hz: {} Hz is no {} channel frequency (a multiple of 100 Hz in the band)", f, r.name));
+            }
+        }
         compute_listen_settings();
     }
 

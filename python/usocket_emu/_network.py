@@ -86,9 +86,15 @@ def check_options(options):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise TypeError("network setting 'downlink_tx_power_dbm' must be a number")
         elif key == "cf_list_hz":
-            value = [int(v) for v in value]
+            if isinstance(value, (str, bytes)) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                          for v in value):
+                raise TypeError("network setting 'cf_list_hz' is a list of frequencies in Hz (integers)")
+            value = list(value)
             if len(value) > 5:
                 raise ValueError("network setting 'cf_list_hz' holds at most five frequencies")
+            for v in value:  # the CFList's 24 bits of 100 Hz (radio.md 2.2); the band is the region's
+                if v != 0 and not (0 < v <= 0xFFFFFF * 100 and v % 100 == 0):
+                    raise ValueError(f"network setting 'cf_list_hz': {v} is not a frequency a CFList can carry")
         if key == "echo":
             echo = value
         else:

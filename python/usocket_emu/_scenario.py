@@ -268,6 +268,15 @@ class Scenario:
 
 # --- loading -----------------------------------------------------------------------------
 
+def _finite(value):
+    """math.isfinite() for TOML numbers: an integer too large for a float is not finite
+    here (math.isfinite raises OverflowError for it: a fuzz_scenario finding)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def load_scenario(path, *, board=DEFAULT_BOARD, region=None, strict_firmware=False, taken=()):
     """Reads and checks a scenario file.
 
@@ -288,6 +297,8 @@ def load_scenario(path, *, board=DEFAULT_BOARD, region=None, strict_firmware=Fal
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not valid TOML: the file is not UTF-8") from None
+    except RecursionError:  # tomllib recurses per nesting level (fuzz_scenario finding)
+        raise ScenarioError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     return parse_scenario(data, path, board=board, region=region,
                           strict_firmware=strict_firmware, taken=taken)
 
@@ -653,7 +664,7 @@ class _Table:
         value = self.get(key, (int, float), described="a number")
         if value is None:
             return None
-        if not math.isfinite(value):
+        if not _finite(value):
             self.fail(key, f"must be a finite number, got {value}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, got {value}")
@@ -677,7 +688,7 @@ class _Table:
         if value is None:
             return None
         if (len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                       and math.isfinite(v) for v in value)):
+                                       and _finite(v) for v in value)):
             self.fail(key, f"expected a pair of numbers [x, y] in metres, got {value!r}")
         return (float(value[0]), float(value[1]))
 

@@ -1185,3 +1185,69 @@ TEST_CASE("lora_medium: receiving() is true while a receivable frame is on the a
                       {"rx", true}, {"late", false}, {"wrong_iq", false}, {"tx", false}, {"rx_end", false}});
     CHECK_FALSE(m.receiving(99));
 }
+
+// --- fuzz findings (fuzz/regressions/fuzz_mac*, fuzz/README.md) ------------------------------
+
+TEST_CASE("lorawan_mac: a join or a restore while a frame is on the air waits for its end", "[mac][fuzz]") {
+    SECTION("join_otaa() again while the join request is on the air") {
+        bench b;
+        b.mac.join_otaa(dev_eui, app_eui, app_key, 0);  // DR0: about 1.5 s on the air
+        b.run_until(500'000);
+        CHECK_NOTHROW(b.mac.join_otaa(dev_eui, app_eui, app_key, 0));
+        b.run_until(30 * second);
+        std::vector<heard> joins;
+        for (const auto& h : b.net.uplinks) {
+            if (h.join) {
+                joins.push_back(h);
+            }
+        }
+        REQUIRE(joins.size() >= 2);
+        CHECK(joins[0].end_us > 500'000);             // the second join() came while it was on the air
+        CHECK(joins[1].start_us == joins[0].end_us);  // and its request starts when the first ends
+    }
+    SECTION("restore_state() while an uplink is on the air, then a send") {
+        std::vector<std::uint8_t> blob;
+        {
+            bench saved;
+            saved.abp();
+            blob = saved.mac.save_state();
+        }
+        bench b;
+        b.abp();
+        CHECK(b.send("first", 2, false, 0) == status::queued);
+        b.run_until(500'000);
+        REQUIRE(b.mac.restore_state(blob));
+        CHECK(b.send("second") == status::queued);
+        CHECK_NOTHROW(b.run_idle());
+        const auto ups = b.net.data_uplinks();
+        REQUIRE(ups.size() == 2);
+        CHECK(ups[1].start_us == ups[0].end_us);
+    }
+}
+
+TEST_CASE("lorawan_mac: restore_state() refuses values the MAC could not have saved", "[mac][fuzz]") {
+    std::vector<std::uint8_t> blob;
+    {
+        bench saved;
+        saved.abp();
+        blob = saved.mac.save_state();
+    }
+    // Little-endian fields of the blob (lorawan_mac_commands.cpp restore_locked): the RX1
+    // delay at offset 74, the max EIRP (centi-dBm) at 85.
+    const auto with_i64 = [&](std::size_t offset, std::int64_t v) {
+        auto b = blob;
+        for (int k = 0; k < 8; ++k) {
+            b[offset + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (8 * k));
+        }
+        return b;
+    };
+    bench b;
+    REQUIRE(b.mac.restore_state(with_i64(74, 2 * second)));  // the offsets are right
+    CHECK(b.mac.params().rx1_delay_us == 2 * second);
+    bench c;
+    CHECK_FALSE(c.mac.restore_state(with_i64(74, -1'000'000)));
+    CHECK_FALSE(c.mac.restore_state(with_i64(74, 16 * second)));
+    CHECK_FALSE(c.mac.restore_state(with_i64(85, std::int64_t{1} << 62)));
+    CHECK_FALSE(c.mac.restore_state(with_i64(85, -100)));
+    CHECK_FALSE(c.mac.joined());
+}

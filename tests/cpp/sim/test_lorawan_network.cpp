@@ -241,6 +241,15 @@ TEST_CASE("a gateway listens on every uplink channel at every uplink SF", "[netw
         o.net_id = 0x13;
         o.dedup_window_us = second;
         CHECK_THROWS_AS(lorawan_network(m, region_id::eu868, o), std::invalid_argument);
+        // fuzz_network_uplink findings: CFList frequencies are checked at construction.
+        o.dedup_window_us = 0;
+        for (const std::int64_t bad : {std::int64_t{867100050}, std::int64_t{1} << 62, std::int64_t{-868100000},
+                                       std::int64_t{915000000}}) {
+            o.cf_list_hz = std::vector<std::int64_t>{bad};
+            CHECK_THROWS_AS(lorawan_network(m, region_id::eu868, o), std::invalid_argument);
+        }
+        o.cf_list_hz = std::vector<std::int64_t>{867100000, 0};
+        CHECK_NOTHROW(lorawan_network(m, region_id::eu868, o));
     }
 }
 
