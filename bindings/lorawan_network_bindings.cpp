@@ -102,10 +102,7 @@ sim::lorawan_network_options options_from(const py::dict& settings) {
             if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr()))) {
                 throw py::type_error("downlink_loss must be a number");
             }
-            o.downlink_loss = value.cast<double>();
-            if (!(o.downlink_loss >= 0.0 && o.downlink_loss <= 1.0)) {
-                throw py::value_error("downlink_loss is a fraction in [0, 1]");
-            }
+            o.downlink_loss = value.cast<double>();  // the range: lorawan_network's constructor
         } else if (name == "dedup_window_us") {
             o.dedup_window_us = to_int(value, "dedup_window_us");
         } else if (name == "class_c_gap_us") {

@@ -25,7 +25,6 @@ namespace {
 
 using namespace fuzz;
 
-constexpr sim::time_us second = 1'000'000;
 constexpr int max_steps = 24;
 
 class harness {
@@ -158,7 +157,6 @@ private:
 
     /// The device's frame ended: send the prepared answer in the window it opens.
     void observed(const sim::lora_observed_frame& f) {
-        ++frames_ended_;
         if (f.sender != "dev" || !pending_ || !f.payload || f.payload->empty()) {
             return;
         }
@@ -316,7 +314,6 @@ private:
     std::vector<std::pair<std::uint32_t, lw::session_keys>> groups_;
     std::optional<response> pending_;
     sim::lorawan_session last_;
-    std::uint64_t frames_ended_ = 0;
 };
 
 }  // namespace

@@ -20,7 +20,6 @@ namespace {
 
 using namespace fuzz;
 
-constexpr sim::time_us second = 1'000'000;
 
 std::uint32_t fnv1a(const std::vector<std::uint8_t>& b) {
     std::uint32_t h = 2166136261u;

@@ -25,7 +25,6 @@ namespace {
 
 using namespace fuzz;
 
-constexpr sim::time_us second = 1'000'000;
 constexpr int max_steps = 24;
 
 sim::lorawan_network_options take_options(FuzzedDataProvider& in) {

@@ -27,7 +27,6 @@ namespace {
 
 using namespace fuzz;
 
-constexpr sim::time_us second = 1'000'000;
 constexpr int max_steps = 20;
 
 class harness {

@@ -25,6 +25,8 @@ namespace fuzz {
 namespace sim = usocket::sim;
 namespace lw = usocket::sim::lorawan;
 
+constexpr sim::time_us second = 1'000'000;
+
 /// A property the target checks: on failure, print it and abort (libFuzzer saves the input).
 #define FUZZ_CHECK(cond)                                                                             \
     do {                                                                                             \

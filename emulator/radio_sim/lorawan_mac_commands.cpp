@@ -330,10 +330,6 @@ std::optional<region_id> lorawan_mac::saved_region(const std::vector<std::uint8_
 
 namespace {
 
-bool in_band(const lorawan_region& r, std::int64_t frequency_hz) {
-    return frequency_hz >= r.min_frequency_hz && frequency_hz <= r.max_frequency_hz;
-}
-
 /// A saved state is read back only if every value is one the MAC itself could have saved:
 /// the blob comes from a file a user may edit (--state), and out-of-range values broke
 /// later cycles (fuzz_mac_restore findings: a negative RX1 delay ended a cycle before its
@@ -352,15 +348,15 @@ bool restorable(const lorawan_region& r, const lorawan_mac_params& q, double eir
     if (q.max_duty_cycle > 15 && q.max_duty_cycle != 255) {
         return false;
     }
-    if (!in_band(r, q.rx2_frequency_hz) || !(eirp_dbm >= 0.0 && eirp_dbm <= max_eirp_table_dbm)) {
+    if (!frequency_in_band(r, q.rx2_frequency_hz) || !(eirp_dbm >= 0.0 && eirp_dbm <= max_eirp_table_dbm)) {
         return false;
     }
     for (const channel& ch : q.channels) {
         if (ch.frequency_hz == 0) {
             continue;
         }
-        if (!in_band(r, ch.frequency_hz) || ch.dr_min > ch.dr_max || ch.dr_max > max_dr ||
-            (ch.rx1_frequency_hz != 0 && !in_band(r, ch.rx1_frequency_hz))) {
+        if (!frequency_in_band(r, ch.frequency_hz) || ch.dr_min > ch.dr_max || ch.dr_max > max_dr ||
+            (ch.rx1_frequency_hz != 0 && !frequency_in_band(r, ch.rx1_frequency_hz))) {
             return false;
         }
     }

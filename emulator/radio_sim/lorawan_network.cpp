@@ -1509,7 +1509,7 @@ void lorawan_network::add_multicast_group(std::uint32_t mc_addr, const lw::aes_k
     if (!lorawan_modulation(r, group_dr, false) || !max_payload_n(r, group_dr, false, link_direction::downlink)) {
         throw std::invalid_argument(fmt::format("{} sends no downlinks at DR{}", r.name, group_dr));
     }
-    if (group_frequency_hz < r.min_frequency_hz || group_frequency_hz > r.max_frequency_hz) {
+    if (!frequency_in_band(r, group_frequency_hz)) {
         throw std::invalid_argument(fmt::format("{} Hz is outside {}'s band", group_frequency_hz, r.name));
     }
     std::lock_guard<std::mutex> lock(impl_->mutex);

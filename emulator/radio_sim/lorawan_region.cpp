@@ -826,11 +826,15 @@ channel_mask initial_channel_mask(const lorawan_region& r) noexcept {
     return mask;
 }
 
+bool frequency_in_band(const lorawan_region& r, std::int64_t frequency_hz) noexcept {
+    return frequency_hz >= r.min_frequency_hz && frequency_hz <= r.max_frequency_hz;
+}
+
 bool channel_frequency_valid(const lorawan_region& r, std::int64_t frequency_hz) noexcept {
     if (r.id == region_id::eu868) {
         return duty_band_of(r, frequency_hz) != nullptr;  // LoRaMac EU868 VerifyRfFreq
     }
-    return frequency_hz >= r.min_frequency_hz && frequency_hz <= r.max_frequency_hz;
+    return frequency_in_band(r, frequency_hz);
 }
 
 std::array<std::int64_t, 5> cflist_frequencies_hz(const std::uint8_t (&cflist)[16]) noexcept {

@@ -168,6 +168,14 @@ def device_ref(device):
     raise TypeError(f"a device is a DevEUI, a DevAddr or a Device, not {type(device).__name__}")
 
 
+def _port_and_payload(port, payload):
+    """A downlink's FPort (an int; its range is the core's to check) and payload (str as
+    UTF-8)."""
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError("port must be an int")
+    return port, payload.encode() if isinstance(payload, str) else payload
+
+
 def _eui_text(eui):
     return None if eui is None else bytes(eui).hex()
 
@@ -368,10 +376,7 @@ class Network:
         """Queues an application downlink (port 1..223, or 224 for the certification test;
         payload bytes or str) for the device's next receive window; returns its id for
         downlink_state()."""
-        if isinstance(payload, str):
-            payload = payload.encode()
-        if isinstance(port, bool) or not isinstance(port, int):
-            raise TypeError("port must be an int")
+        port, payload = _port_and_payload(port, payload)
         return self._core.queue_downlink(device_ref(device), port, payload, bool(confirmed))
 
     def downlink_state(self, downlink_id):
@@ -447,10 +452,7 @@ class Network:
     def queue_multicast(self, mc_addr, port, payload):
         """Sends an unconfirmed downlink to the group now, a copy from each gateway in turn
         with the same FCntDown (port 1..223; payload bytes or str); returns its id."""
-        if isinstance(payload, str):
-            payload = payload.encode()
-        if isinstance(port, bool) or not isinstance(port, int):
-            raise TypeError("port must be an int")
+        port, payload = _port_and_payload(port, payload)
         return self._core.queue_multicast(dev_addr_int(mc_addr), port, payload)
 
     # --- what happened ---

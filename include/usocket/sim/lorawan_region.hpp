@@ -365,6 +365,9 @@ channel_mask initial_channel_mask(const lorawan_region& r) noexcept;
 /// Channel `index` of a fixed plan; an undefined channel outside the plan or in a dynamic one.
 channel fixed_channel(const lorawan_region& r, int index) noexcept;
 
+/// True if `frequency_hz` lies in the region's band [min_frequency_hz, max_frequency_hz].
+bool frequency_in_band(const lorawan_region& r, std::int64_t frequency_hz) noexcept;
+
 /// True if the MAC accepts `frequency_hz` for an uplink channel (the region's VerifyRfFreq;
 /// EU868: inside one of its duty-cycle sub-bands).
 bool channel_frequency_valid(const lorawan_region& r, std::int64_t frequency_hz) noexcept;
