@@ -394,6 +394,19 @@ double sigfox_medium::channel_rssi_dbm(radio_id radio, std::int64_t centre_hz, d
     return mw_to_dbm(mw);
 }
 
+sigfox_channel_snapshot sigfox_medium::channel_uses(radio_id radio, std::int64_t centre_hz, double width_hz) const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    const radio_state& r = impl_->radio(radio);
+    sigfox_channel_snapshot out;
+    out.noise_dbm = noise_dbm(width_hz);
+    for (const auto& tx : impl_->on_air) {  // the order of transmit(): deterministic
+        if (tx->sender != radio && std::abs(static_cast<double>(tx->frame->frequency_hz - centre_hz)) <= width_hz / 2) {
+            out.uses.push_back(sigfox_channel_use{tx->id, tx->start_us, tx->end_us, impl_->rssi_at(*tx, r)});
+        }
+    }
+    return out;
+}
+
 double sigfox_medium::path_loss_db(position_m a, position_m b) const { return impl_->propagation.path_loss_db(a, b); }
 
 sigfox_medium_counters sigfox_medium::counters() const {

@@ -12,7 +12,9 @@
 #include <cmath>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -35,6 +37,56 @@ std::vector<std::uint8_t> oob_status(int rssi_dbm) {
     return {hi, lo, hi, lo, 0, 0, static_cast<std::uint8_t>(static_cast<std::int8_t>(rssi_dbm + 100)), 0};
 }
 
+double dbm_to_mw(double dbm) noexcept { return std::pow(10.0, dbm / 10.0); }
+double mw_to_dbm(double mw) noexcept { return 10.0 * std::log10(mw); }
+
+/// The carrier-sense channel's level over [from_us, to_us], rebuilt from a snapshot of the
+/// medium at each end: a frame listed in either is on the air over [start_us, end_us), and
+/// the level (noise plus those frames) only changes where one starts or ends.
+struct channel_profile {
+    double max_dbm = 0;                    ///< the highest level at any instant of it
+    double now_dbm = 0;                    ///< the level at to_us
+    std::optional<time_us> clear_from_us;  ///< at or below the LBT threshold from then to to_us
+};
+
+channel_profile profile_between(const sigfox_channel_snapshot& at_from, time_us from_us,
+                                const sigfox_channel_snapshot& at_to, time_us to_us) {
+    std::vector<sigfox_channel_use> uses = at_from.uses;
+    for (const auto& u : at_to.uses) {
+        if (std::none_of(uses.begin(), uses.end(), [&](const sigfox_channel_use& v) { return v.frame_id == u.frame_id; })) {
+            uses.push_back(u);
+        }
+    }
+    std::vector<time_us> points{from_us, to_us};
+    for (const auto& u : uses) {
+        for (const time_us t : {u.start_us, u.end_us}) {
+            if (t > from_us && t < to_us) {
+                points.push_back(t);
+            }
+        }
+    }
+    std::sort(points.begin(), points.end());
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    std::vector<double> level_dbm;
+    level_dbm.reserve(points.size());
+    for (const time_us t : points) {
+        double mw = dbm_to_mw(at_to.noise_dbm);
+        for (const auto& u : uses) {
+            if (u.start_us <= t && t < u.end_us) {
+                mw += dbm_to_mw(u.rssi_dbm);
+            }
+        }
+        level_dbm.push_back(mw_to_dbm(mw));
+    }
+    channel_profile out;
+    out.max_dbm = *std::max_element(level_dbm.begin(), level_dbm.end());
+    out.now_dbm = level_dbm.back();
+    for (std::size_t i = points.size(); i-- > 0 && level_dbm[i] <= sigfox_radio::lbt_threshold_dbm;) {
+        out.clear_from_us = points[i];
+    }
+    return out;
+}
+
 struct received {
     std::vector<std::uint8_t> payload;
     std::size_t offset = 0;
@@ -53,6 +105,7 @@ struct message {
     bool bit_value = false;
     std::vector<std::uint8_t> payload;
     time_us first_frame_end_us = 0;
+    time_us last_frame_end_us = 0;  // LBT: a later frame's wait counts from here
     std::int64_t first_frequency_hz = 0;
 };
 
@@ -80,7 +133,8 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     sigfox_zone zone = sigfox_zone::rcz1;
     std::int64_t fsk_frequency_hz = 0;
     int freq_offset_hz = 0;
-    int lbt_retries = lbt_default_retries;
+    int lbt_retries = lbt_default_retries;                                  // config word 0
+    time_us lbt_max_between_frames_us = lbt_default_max_between_frames_us;  // config word 1
 
     std::deque<sigfox_send_request> commands;
     bool busy = false;            // the task holds a command
@@ -97,7 +151,14 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     bool channel_not_default = false;
     std::optional<time_us> last_send_start_us;  // the firmware's tx_timestamp
     int last_frames_sent = 0;
-    int cs_attempts = 0;
+    int cs_attempts = 0;       // senses before the first frame + later frames' windows (info())
+    int frame_cs_retries = 0;  // retries for the first frame, waiting for the channel
+    // A later frame's sliding window: when it expires, since when the channel has been clear
+    // (none: busy), and the last look at the channel.
+    time_us cs_window_deadline_us = 0;
+    std::optional<time_us> cs_clear_since_us;
+    std::shared_ptr<const sigfox_channel_snapshot> cs_last_look;
+    time_us cs_last_look_us = 0;
     std::optional<int> last_rssi_dbm;
 
     std::deque<received> inbox;
@@ -296,30 +357,144 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
         send_frame_locked();
     }
 
+    // LBT (radio.md 5.1: "RCZ3 config words give 3 carrier-sense retries before the first
+    // frame and up to 5000 ms between frames"; the library's RC3_CONFIG {3, 0x1388, 0}).
+    //
+    // The first frame of a message: a carrier sense of lbt_sense_us; a busy channel is
+    // sensed again after SFX_DLY_CS_SLEEP, up to word 0's retries (so 1 + 3 senses with the
+    // default words), and the message fails when they run out (reason "retries"). Word 1
+    // plays no part: sigfox_api.h gives SFX_DLY_CS_SLEEP as "the delay between several
+    // attempts of Carrier Sense for the first frame".
+    //
+    // A later frame: after the inter-frame gap the radio listens without a break, with no
+    // SFX_DLY_CS_SLEEP, and transmits as soon as the channel has been clear for
+    // lbt_sense_us without interruption, within a sliding window of word 1 ms (sigfox_api.h:
+    // config_word[1] is the "maximum carrier sense sliding window (in ms)"; Pycom's
+    // MANUF_API_wait_for_clear_channel "continues to listen to the channel till the
+    // expiration of the carrier sense maximum window"). The window is counted from the end
+    // of the previous frame (the inter-frame gap is in it; radio.md's "up to 5000 ms between
+    // frames"): the frame may start at most word 1 ms after that end. If it cannot, the
+    // message fails when the window expires (reason "max_time_between_frames"); the frames
+    // sent so far stay sent. info() counts one attempt per sense before the first frame and
+    // one per later frame's window (one MANUF_API_wait_for_clear_channel call each).
+    //
+    // "Clear" is exact in virtual time: the channel's level only changes when a frame starts
+    // or ends, the medium tells when each frame on the air started and will end
+    // (sigfox_medium::channel_uses), and the radio looks again at each of those ends and at
+    // the end of each clear stretch of lbt_sense_us; from the snapshots at both ends of a
+    // stretch it rebuilds the level at every instant in between. What no snapshot sees is a
+    // frame that starts and ends between two of them, which would last less than
+    // lbt_sense_us: no Sigfox, downlink or FSK frame is that short.
     void send_frame_locked() {
         if (params().access != sigfox_access::listen_before_talk) {
             transmit_frame_locked();
             return;
         }
-        // LBT: the channel must stay below the threshold over the sensing time; the frames
-        // last far longer than that, so a reading at both ends sees every one on the air.
-        const double first_dbm = medium.channel_rssi_dbm(radio, params().uplink_hz, lbt_channel_width_hz);
+        if (msg.sent == 0) {
+            frame_cs_retries = 0;
+            carrier_sense_locked();
+        } else {
+            open_cs_window_locked();
+        }
+    }
+
+    sigfox_channel_snapshot channel_now_locked() const {
+        return medium.channel_uses(radio, params().uplink_hz, lbt_channel_width_hz);
+    }
+
+    // --- the first frame: senses and retries -----------------------------------------------
+
+    void carrier_sense_locked() {
         ++cs_attempts;
-        later_locked(lbt_sense_us, [first_dbm](impl& r) {
-            const double seen_dbm =
-                std::max(first_dbm, r.medium.channel_rssi_dbm(r.radio, r.params().uplink_hz, lbt_channel_width_hz));
-            if (seen_dbm <= lbt_threshold_dbm) {
-                r.transmit_frame_locked();
-            } else if (r.cs_attempts > r.lbt_retries) {
-                if (r.w.logging()) {
-                    r.w.log("sigfox_lbt_failed", r.name, {{"rssi_dbm", seen_dbm}});
+        auto at_start = std::make_shared<const sigfox_channel_snapshot>(channel_now_locked());
+        const time_us from_us = w.now_us();
+        later_locked(lbt_sense_us, [at_start, from_us](impl& r) { r.carrier_sense_done_locked(*at_start, from_us); });
+    }
+
+    void carrier_sense_done_locked(const sigfox_channel_snapshot& at_start, time_us from_us) {
+        const channel_profile seen = profile_between(at_start, from_us, channel_now_locked(), w.now_us());
+        if (seen.max_dbm <= lbt_threshold_dbm) {
+            transmit_frame_locked();
+            return;
+        }
+        if (frame_cs_retries < lbt_retries) {
+            ++frame_cs_retries;
+            later_locked(lbt_retry_us, [](impl& r) { r.carrier_sense_locked(); });
+            return;
+        }
+        lbt_failed_locked(seen.max_dbm, frame_cs_retries + 1, "retries");
+    }
+
+    // --- a later frame: the sliding window -------------------------------------------------
+
+    void open_cs_window_locked() {
+        ++cs_attempts;
+        cs_window_deadline_us = msg.last_frame_end_us + lbt_max_between_frames_us;
+        cs_clear_since_us.reset();
+        cs_last_look.reset();
+        cs_look_locked();
+    }
+
+    /// One look at the channel during the window: is it clear, since when, and when to look
+    /// again (the end of the clear stretch, or the next end of a frame on the air).
+    void cs_look_locked() {
+        const time_us now = w.now_us();
+        auto snapshot = std::make_shared<const sigfox_channel_snapshot>(channel_now_locked());
+        const channel_profile seen = cs_last_look ? profile_between(*cs_last_look, cs_last_look_us, *snapshot, now)
+                                                   : profile_between(*snapshot, now, *snapshot, now);
+        if (!seen.clear_from_us) {
+            cs_clear_since_us.reset();  // busy now
+        } else if (!cs_clear_since_us || *seen.clear_from_us > cs_last_look_us) {
+            // Clear from then on (a clear stretch is kept only if nothing broke it since).
+            cs_clear_since_us = seen.clear_from_us;
+        }
+        cs_last_look = snapshot;
+        cs_last_look_us = now;
+        if (cs_clear_since_us && now - *cs_clear_since_us >= lbt_sense_us) {
+            transmit_frame_locked();
+            return;
+        }
+        std::optional<time_us> look_at_us;
+        std::optional<time_us> go_at_us;
+        if (cs_clear_since_us) {
+            look_at_us = *cs_clear_since_us + lbt_sense_us;
+            go_at_us = look_at_us;
+        } else {
+            for (const auto& u : snapshot->uses) {
+                if (u.end_us > now && (!look_at_us || u.end_us < *look_at_us)) {
+                    look_at_us = u.end_us;
                 }
-                r.last_frames_sent = r.msg.sent;
-                r.finish_locked(false);
-            } else {
-                r.later_locked(lbt_retry_us, [](impl& again) { again.send_frame_locked(); });
             }
-        });
+            if (look_at_us) {
+                go_at_us = *look_at_us + lbt_sense_us;  // the earliest it could go
+            }
+        }
+        if (!go_at_us || *go_at_us > cs_window_deadline_us) {
+            // Nothing can make it clear sooner: listen on until the window expires.
+            later_locked(std::max<time_us>(cs_window_deadline_us - now, 0), [](impl& r) { r.cs_window_expired_locked(); });
+            return;
+        }
+        later_locked(*look_at_us - now, [](impl& r) { r.cs_look_locked(); });
+    }
+
+    void cs_window_expired_locked() {
+        const time_us now = w.now_us();
+        const sigfox_channel_snapshot snapshot = channel_now_locked();
+        const double now_dbm = profile_between(snapshot, now, snapshot, now).now_dbm;
+        cs_last_look.reset();
+        lbt_failed_locked(now_dbm, 1, "max_time_between_frames");
+    }
+
+    void lbt_failed_locked(double rssi_dbm, int attempts, const char* reason) {
+        if (w.logging()) {
+            w.log("sigfox_lbt_failed", name,
+                  {{"rssi_dbm", rssi_dbm},
+                   {"repetition", std::int64_t{msg.sent}},
+                   {"attempts", std::int64_t{attempts}},
+                   {"reason", std::string(reason)}});
+        }
+        last_frames_sent = msg.sent;
+        finish_locked(false);
     }
 
     std::int64_t pick_frequency_locked(time_us now) {
@@ -392,6 +567,7 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     void frame_done_locked() {
         ++stats.frames_sent;
         ++msg.sent;
+        msg.last_frame_end_us = w.now_us();
         last_frames_sent = msg.sent;
         if (msg.sent < msg.frames) {
             later_locked(gap_locked(), [](impl& r) { r.send_frame_locked(); });
@@ -506,6 +682,7 @@ bool sigfox_radio::open(sigfox_mode mode, sigfox_zone zone, std::int64_t fsk_fre
         if (mode == sigfox_mode::sigfox) {
             r.zone = zone;
             r.lbt_retries = lbt_default_retries;
+            r.lbt_max_between_frames_us = lbt_default_max_between_frames_us;
             r.reset_micro_channels_locked();
         } else {
             r.fsk_frequency_hz = fsk_frequency_hz;
@@ -553,7 +730,8 @@ void sigfox_radio::close() {
 void sigfox_radio::set_config_words(const std::array<std::uint32_t, 3>& words) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->zone == sigfox_zone::rcz3) {
-        impl_->lbt_retries = static_cast<int>(words[0] & 0xFF);
+        impl_->lbt_retries = static_cast<int>(words[0] & 0xFF);  // "lower 8 bits"
+        impl_->lbt_max_between_frames_us = static_cast<time_us>(words[1]) * 1'000;
     }
 }
 

@@ -94,6 +94,20 @@ struct sigfox_band {
 enum class sigfox_loss { collision, below_sensitivity, deaf_while_transmitting, receiver_off };
 const char* loss_name(sigfox_loss loss) noexcept;
 
+/// One frame on the air as a radio's carrier sense hears it (sigfox_medium::channel_uses).
+struct sigfox_channel_use {
+    std::uint64_t frame_id = 0;
+    time_us start_us = 0;
+    time_us end_us = 0;    ///< on the air over [start_us, end_us)
+    double rssi_dbm = 0;   ///< received power at the listening radio (no shadowing)
+};
+
+/// What is on a channel at one instant: the noise floor and each frame in it.
+struct sigfox_channel_snapshot {
+    double noise_dbm = 0;
+    std::vector<sigfox_channel_use> uses;
+};
+
 struct sigfox_medium_counters {
     std::uint64_t transmissions = 0;
     std::uint64_t receptions = 0;
@@ -133,6 +147,11 @@ public:
     /// Received power at `radio` of everything on the air within `width_hz` around
     /// `centre_hz`, noise floor included (carrier sense).
     double channel_rssi_dbm(radio_id radio, std::int64_t centre_hz, double width_hz) const;
+    /// The parts of that sum: the noise floor and every frame of another radio on the air
+    /// now within `width_hz` around `centre_hz`, with when it started and when it ends (a
+    /// frame whose end is now, but whose end event has not run yet, is still listed). For
+    /// a carrier sense that must know when the channel clears.
+    sigfox_channel_snapshot channel_uses(radio_id radio, std::int64_t centre_hz, double width_hz) const;
 
     double path_loss_db(position_m a, position_m b) const;
     sigfox_medium_counters counters() const;

@@ -87,12 +87,19 @@ public:
     /// LBT (RCZ3, radio.md 5.1): the 200 kHz Sigfox channel must be below -80 dBm...
     static constexpr double lbt_threshold_dbm = -80.0;
     static constexpr double lbt_channel_width_hz = 200'000.0;
-    /// ...for the minimum carrier-sense time (assumed 5 ms; cs_min is a library parameter);
-    /// a busy channel is tried again after SFX_DLY_CS_SLEEP (500 + 1 ms), up to the config
-    /// word's retries (RC3_CONFIG word 0: 3).
+    /// ...continuously for the minimum carrier-sense time (assumed 5 ms; cs_min is a library
+    /// parameter). Before the first frame of a message a busy channel is tried again after
+    /// SFX_DLY_CS_SLEEP (500 + 1 ms), up to the config word's retries (RC3_CONFIG word 0:
+    /// 3, radio.md 5.1 "3 carrier-sense retries before the first frame")...
     static constexpr time_us lbt_sense_us = 5'000;
     static constexpr time_us lbt_retry_us = 501'000;
     static constexpr int lbt_default_retries = 3;
+    /// ...and a later frame listens without a break in a sliding window (sigfox_api.h: word
+    /// 1 is the "maximum carrier sense sliding window"; RC3_CONFIG word 1: 0x1388 = 5000 ms,
+    /// radio.md 5.1 "up to 5000 ms between frames"), counted from the end of the previous
+    /// frame: it goes once the channel has been clear for lbt_sense_us, if that is within
+    /// word 1 ms of that end.
+    static constexpr time_us lbt_default_max_between_frames_us = 5'000'000;
 
     /// Sequence numbers have 12 bits.
     static constexpr std::uint16_t sequence_modulo = 4096;
@@ -115,11 +122,13 @@ public:
     /// Leaves the air for good (the device reboots); waits end as halted.
     void close();
 
-    /// SIGFOX_API_set_std_config: RCZ3 takes its carrier-sense retries from word 0.
+    /// SIGFOX_API_set_std_config: RCZ3 takes the first frame's carrier-sense retries from
+    /// word 0 (low 8 bits) and a later frame's sliding window from word 1 (ms).
     void set_config_words(const std::array<std::uint32_t, 3>& words);
     /// SIGFOX_API_get_info: RCZ2/RCZ4: bits 0-3 "channel not default", bits 4-7 free micro
     /// channels; RCZ3: bits 0-2 frames sent, bits 3-7 carrier-sense attempts of the last
-    /// message; RCZ1: 0.
+    /// message (each sense before the first frame, and one per later frame's sliding
+    /// window); RCZ1: 0.
     std::uint8_t info_byte() const;
     /// SIGFOX_API_reset (RCZ2/RCZ4): back to the default macro channel, all micro channels free.
     void reset_macro_channel();

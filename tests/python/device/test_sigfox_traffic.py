@@ -35,8 +35,9 @@ LISTEN_WINDOW_US = 25_000_000
 DOWNLINK_DELAY_US = 1_500_000
 DOWNLINK_FRAME_US = 373_333
 OOB_ACK_DELAY_US = 2_001_000
-#: LBT (RCZ3): a 5 ms carrier sense before each frame, a busy channel tried again after
-#: 501 ms, 3 retries (RC3 config word 0), 51 ms between frames; -80 dBm in 200 kHz.
+#: LBT (RCZ3): the channel clear (-80 dBm in 200 kHz) for 5 ms before each frame; before
+#: the first frame a busy channel is tried again after 501 ms, 3 retries (RC3 config word 0);
+#: a later frame, 51 ms after the previous one, listens on in a sliding window (word 1).
 LBT_SENSE_US = 5_000
 LBT_RETRY_US = 501_000
 INTER_FRAME_LBT_US = 51_000
@@ -594,20 +595,19 @@ def test_rcz3_gives_up_with_enetdown_when_the_channel_stays_busy(world):
     assert [m.device_id for m in world.sigfox.messages] == [JAMMER_ID]  # "d" never transmitted
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emulator/radio_sim/sigfox_radio.cpp send_frame_locked: the 3 carrier-sense retries "
-    "(RC3 config word 0, 'before the first frame' in radio.md 5.1) are one budget for the whole "
-    "message, so a later frame gets only what the first left; word 1's 5000 ms between frames "
-    "is not used"))
-def test_rcz3_a_later_frame_may_wait_for_the_channel_as_long_as_the_first(world):
-    # FSK frames of 500 ms on the RCZ3 uplink frequency, from 2.102 s to 3.606 s: they cover the
-    # second frame's carrier senses at 2.138, 2.644 and 3.150 s; the channel is clear at 3.656 s.
+def test_rcz3_a_later_frame_waits_in_a_sliding_window_until_the_channel_is_clear(world):
+    # FSK frames of 500 ms on the RCZ3 uplink frequency, each 2 ms (a task tick) after the
+    # previous one ends: from 2.102 s to 3.606 s. The second frame of "d" listens from 2.138 s
+    # on, without the first frame's 501 ms sleeps; the 2 ms gaps are shorter than the 5 ms
+    # it needs, so it goes 5 ms after the last FSK frame ends.
+    jam_sleep_us = 2_100_000
+    jam_frames = 3
     world.add_device("j", board="SiPy", sigfox_id=bytes.fromhex(JAMMER_ID), position_m=(101.0, 0.0),
-                     script=PRELUDE + textwrap.dedent("""
+                     script=PRELUDE + textwrap.dedent(f"""
         Sigfox(mode=Sigfox.FSK, frequency=923200000)
         s = socket.socket(socket.AF_SIGFOX, socket.SOCK_RAW)
-        time.sleep_ms(2100)
-        for i in range(3):
+        time.sleep_ms({jam_sleep_us // 1000})
+        for i in range({jam_frames}):
             s.send(bytes(64))
     """))
     dev, _ = run("""
@@ -615,8 +615,22 @@ def test_rcz3_a_later_frame_may_wait_for_the_channel_as_long_as_the_first(world)
         s = socket.socket(socket.AF_SIGFOX, socket.SOCK_RAW)
         print(timed(s.send, b'x' * 12), sigfox.info())
     """, world=world)
-    delay = 3 * (LBT_SENSE_US + LBT_RETRY_US)
-    assert lines(dev) == [f"('ok 12', {lbt_uplink_us(12) + delay}) (3, {6 << 3})"]
+    jam_end = jam_sleep_us + jam_frames * (TASK_TICK_US + _core.sigfox_fsk_frame_us(64))
+    assert jam_end == 3_606_000
+    first = TASK_TICK_US + LBT_SENSE_US
+    listen = first + frame_us(12) + INTER_FRAME_LBT_US
+    assert listen == 2_138_000
+    second = jam_end + LBT_SENSE_US
+    third = second + frame_us(12) + INTER_FRAME_LBT_US + LBT_SENSE_US
+    assert second == 3_611_000
+    delay = second - (listen + LBT_SENSE_US)
+    # info(): 3 frames sent, 3 attempts (one sense before the first frame, one window each after).
+    assert lines(dev) == [f"('ok 12', {lbt_uplink_us(12) + delay}) (3, {3 << 3})"]
+    assert lbt_uplink_us(12) + delay == third + frame_us(12)
+    assert [e["t_us"] for e in world.events("sigfox_tx") if e["device"] == "d"] == [first, second, third]
+    assert not world.events("sigfox_lbt_failed")
+    [mine] = world.sigfox.messages
+    assert (mine.device_id, mine.frames_received) == (ID, 3)
 
 
 def test_rcz4_uplinks_run_at_600_bps_on_six_micro_channels_then_keep_23_s(world):
