@@ -232,6 +232,7 @@ void bind_lora(py::module_& m) {
              })
         .def_property_readonly("received_pending", &lora_radio::received_pending)
         .def("set_mac_mode", &lora_radio::set_mac_mode)
+        .def("share_chip", &lora_radio::share_chip, py::arg("chip"))
         .def("close", &lora_radio::close);
 }
 

@@ -153,6 +153,7 @@ void bind_lorawan_mac(py::module_& m) {
                  const std::string text = blob;
                  return mac.restore_state({text.begin(), text.end()});
              })
+        .def("share_chip", &lorawan_mac::share_chip, py::arg("chip"))
         .def("close", &lorawan_mac::close);
 }
 

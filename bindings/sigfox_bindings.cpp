@@ -366,6 +366,7 @@ void bind_sigfox(py::module_& m) {
                  out["last_transaction_end_us"] = s.last_transaction_end_us;
                  return out;
              })
+        .def("share_chip", &sigfox_radio::share_chip, py::arg("chip"))
         .def("close", &sigfox_radio::close);
 
     py::class_<sigfox_message_record>(m, "SigfoxMessage", "One uplink message as the Sigfox backend recorded it.")

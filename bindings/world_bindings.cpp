@@ -9,6 +9,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "usocket/sim/radio_mutex.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace py = pybind11;
@@ -18,6 +19,7 @@ namespace {
 
 using nogil = py::gil_scoped_release;
 using sim::mailbox;
+using sim::radio_mutex;
 using sim::time_us;
 using sim::wait_status;
 using sim::world;
@@ -132,6 +134,11 @@ void bind_world(py::module_& m) {
                 w.log(event, device, to_log_fields(fields));
             },
             py::arg("event"), py::arg("device"), py::arg("fields") = py::dict());
+
+    py::class_<radio_mutex, std::shared_ptr<radio_mutex>>(m, "RadioMutex",
+                                                          "The SX1276 a LoPy4's or FiPy's LoRa and Sigfox take turns on.")
+        .def(py::init<world&>(), py::arg("world"), py::keep_alive<1, 2>())
+        .def_property_readonly("handovers", &radio_mutex::handovers);
 
     py::class_<mailbox, std::shared_ptr<mailbox>>(m, "Mailbox", "A bounded queue of int tokens device threads wait on.")
         .def(py::init<world&, std::size_t>(), py::arg("world"), py::arg("capacity"), py::keep_alive<1, 2>())

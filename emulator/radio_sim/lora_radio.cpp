@@ -64,6 +64,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
     lora_radio_settings settings;
     bool mac_mode = false;  // LoRaWAN: the MAC drives the air
     std::deque<command> commands;
+    chip_share chip;  // LoPy4/FiPy: the SX1276 Sigfox shares (share_chip)
     bool in_flight = false;
     command current{};  // taken off the queue by the task: in listen-before-talk or on the air
     std::uint64_t last_seq = 0;
@@ -113,12 +114,36 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
 
     void start_next_locked() {
         if (in_flight || commands.empty() || closed) {
+            release_chip_locked();
             return;
+        }
+        if (!chip_ours_locked()) {
+            return;  // the grant starts it
         }
         in_flight = true;
         current = std::move(commands.front());
         commands.pop_front();
         begin_listen_before_talk_locked();
+    }
+
+    /// LoPy4/FiPy: a raw frame waits while Sigfox has the SX1276. The firmware takes no
+    /// mutex for a raw send (modlora.c comments that take out), but one chip sends one frame
+    /// at a time; pycom-api.md 4.10 lets the emulator serialise.
+    bool chip_ours_locked() {
+        const bool ours = chip.take_or_wait<impl>(weak_from_this(), [](impl& self) {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            self.start_next_locked();  // lets go again if there is nothing to send now
+        });
+        if (!ours && w.logging()) {
+            w.log("lora_radio_wait", name, {{"for", std::string("sigfox")}});
+        }
+        return ours;
+    }
+
+    void release_chip_locked() {
+        if (!in_flight) {
+            chip.release();
+        }
     }
 
     void begin_listen_before_talk_locked() {
@@ -180,6 +205,7 @@ struct lora_radio::impl : std::enable_shared_from_this<impl> {
             std::lock_guard<std::mutex> lock(mutex);
             done_seq = seq;
             in_flight = false;
+            release_chip_locked();  // a waiting Sigfox message goes before the next frame
             after.notify = true;
             raise_event_locked(lora_event::tx_packet, after);
             if (!closed && !mac_mode) {
@@ -272,6 +298,11 @@ void lora_radio::reset() {
     impl_->apply_listening_locked();
 }
 
+void lora_radio::share_chip(std::shared_ptr<radio_mutex> chip) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->chip.share(std::move(chip));
+}
+
 void lora_radio::close() {
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -280,6 +311,7 @@ void lora_radio::close() {
         }
         impl_->closed = true;
         impl_->irq_box.reset();
+        impl_->chip.release();
         impl_->medium.detach(impl_->radio);
     }
     impl_->changed.notify_all();

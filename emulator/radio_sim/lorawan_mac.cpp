@@ -126,7 +126,7 @@ void lorawan_mac::impl::abort_all_locked(lorawan_mac::send_status why, after_unl
         if (cyc->request) {
             cyc->request->result = why;
         }
-        cyc.reset();
+        end_cycle_locked();
     }
     for (auto& r : queue) {
         r->result = why;
@@ -165,7 +165,15 @@ void lorawan_mac::impl::pump_locked(after_unlock& after) {
     if (closed || cyc) {
         return;
     }
-    if (joining && join_due) {
+    const bool join_next = joining && join_due;
+    if (!join_next && !(session.joined && !queue.empty())) {
+        chip.release();  // nothing to send: Sigfox may have the chip
+        return;
+    }
+    if (!chip_ours_locked()) {
+        return;  // the grant pumps again
+    }
+    if (join_next) {
         join_due = false;
         start_join_locked();
         transmit_locked(after);
@@ -174,6 +182,34 @@ void lorawan_mac::impl::pump_locked(after_unlock& after) {
     if (session.joined && !queue.empty()) {
         start_data_locked(after);
     }
+}
+
+/// LoPy4/FiPy: a join's or an uplink's cycle holds the SX1276 from its first transmission
+/// to its end (modlora.c takes xLoRaSigfoxSem before the MLME/MCPS request and gives it in
+/// the confirm); while Sigfox has it, the cycle waits and the grant starts it.
+bool lorawan_mac::impl::chip_ours_locked() {
+    const bool ours = chip.take_or_wait<impl>(weak_from_this(), [](impl& self) {
+        after_unlock after;
+        {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            if (self.closed) {
+                self.chip.release();
+                return;
+            }
+            self.pump_locked(after);  // lets go again if there is nothing to send now
+        }
+        self.run(after);
+    });
+    if (!ours) {
+        log("lorawan_tx_wait", {{"reason", std::string("radio_shared")}});
+    }
+    return ours;
+}
+
+/// The cycle is over (its confirm): the chip is free for Sigfox until the next one.
+void lorawan_mac::impl::end_cycle_locked() {
+    cyc.reset();
+    chip.release();
 }
 
 void lorawan_mac::impl::start_join_locked() {
@@ -528,7 +564,7 @@ void lorawan_mac::impl::windows_over_locked(after_unlock& after) {
     cycle& c = *cyc;
     c.windows_done = true;
     if (c.kind == cycle_kind::join) {
-        cyc.reset();  // the retry timer sends the next request
+        end_cycle_locked();  // the retry timer sends the next request
         pump_locked(after);
         return;
     }
@@ -585,7 +621,7 @@ void lorawan_mac::impl::finish_data_locked(lorawan_mac::send_status status, afte
     after.notify = true;
     log("lorawan_uplink_done", {{"fcnt", std::int64_t{c.fcnt}}, {"status", std::string(send_status_name(status))},
                                 {"trials", std::int64_t{c.trial}}});
-    cyc.reset();
+    end_cycle_locked();
     apply_listen_locked();
     pump_locked(after);
 }
@@ -595,13 +631,13 @@ void lorawan_mac::impl::fail_cycle_locked(const char* reason, after_unlock& afte
     cycle& c = *cyc;
     log("lorawan_uplink_failed", {{"reason", std::string(reason)}, {"dr", std::int64_t{c.dr}}});
     if (c.kind == cycle_kind::join) {
-        cyc.reset();
+        end_cycle_locked();
         return;
     }
     c.request->result = lorawan_mac::send_status::failed;
     after.events |= lora_event::tx_failed;
     after.notify = true;
-    cyc.reset();
+    end_cycle_locked();
     pump_locked(after);
 }
 
@@ -680,7 +716,7 @@ bool lorawan_mac::impl::accept_join_locked(const lw::bytes& phy, after_unlock& a
     join_due = false;
     ++join_epoch;
     close_window_locked(true);
-    cyc.reset();
+    end_cycle_locked();
     compliance_joined(compliance);
     log("lorawan_joined", {{"dev_addr", std::int64_t{session.dev_addr}}, {"net_id", std::int64_t{session.net_id}},
                            {"rx1_dr_offset", std::int64_t{p.rx1_dr_offset}}, {"rx2_dr", std::int64_t{p.rx2_dr}},
@@ -1126,6 +1162,11 @@ bool lorawan_mac::restore_state(const std::vector<std::uint8_t>& blob) {
     return ok;
 }
 
+void lorawan_mac::share_chip(std::shared_ptr<radio_mutex> chip) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->chip.share(std::move(chip));
+}
+
 void lorawan_mac::close() {
     after_unlock after;
     {
@@ -1138,6 +1179,7 @@ void lorawan_mac::close() {
         m.joining.reset();
         ++m.join_epoch;
         m.closed = true;
+        m.chip.release();
         m.medium.detach(m.radio);
     }
     impl_->changed.notify_all();

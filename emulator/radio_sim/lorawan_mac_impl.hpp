@@ -16,6 +16,7 @@
 
 #include "usocket/sim/lorawan_compliance.hpp"
 #include "usocket/sim/lorawan_mac.hpp"
+#include "usocket/sim/radio_mutex.hpp"
 
 namespace usocket::sim {
 namespace mac_detail {
@@ -149,6 +150,7 @@ struct lorawan_mac::impl : std::enable_shared_from_this<lorawan_mac::impl> {
     std::array<time_us, max_duty_bands> band_open_us{};
     time_us aggregated_open_us = 0;
     time_us radio_busy_until_us = 0;  // the end of the last frame put on the air
+    chip_share chip;  // LoPy4/FiPy: the SX1276 Sigfox shares (share_chip)
 
     // Uplinks.
     std::deque<mac_detail::request_ptr> queue;
@@ -164,6 +166,8 @@ struct lorawan_mac::impl : std::enable_shared_from_this<lorawan_mac::impl> {
     void abort_all_locked(lorawan_mac::send_status why, mac_detail::after_unlock& after);
     void apply_listen_locked();
     void pump_locked(mac_detail::after_unlock& after);
+    bool chip_ours_locked();
+    void end_cycle_locked();
     void start_join_locked();
     void start_data_locked(mac_detail::after_unlock& after);
     void transmit_locked(mac_detail::after_unlock& after);

@@ -136,6 +136,8 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     int lbt_retries = lbt_default_retries;                                  // config word 0
     time_us lbt_max_between_frames_us = lbt_default_max_between_frames_us;  // config word 1
 
+    chip_share chip;  // LoPy4/FiPy: the SX1276 LoRa shares (share_chip)
+
     std::deque<sigfox_send_request> commands;
     bool busy = false;            // the task holds a command
     bool pick_scheduled = false;  // a task tick will take the next command
@@ -222,6 +224,33 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
         commands.pop_front();
         busy = true;
         notify = true;  // room in the queue
+        if (chip_ours_locked()) {
+            start_current_locked();
+        }
+    }
+
+    /// LoPy4/FiPy: the task holds the SX1276 for the whole message (modsigfox_sfx_send takes
+    /// xLoRaSigfoxSem after it took the command off the queue); while LoRa has it, it waits
+    /// and the grant starts the message.
+    bool chip_ours_locked() {
+        const bool ours = chip.take_or_wait<impl>(weak_from_this(), [](impl& self) {
+            {
+                std::lock_guard<std::mutex> lock(self.mutex);
+                if (self.closed || !self.busy) {
+                    self.chip.release();
+                } else {
+                    self.start_current_locked();
+                }
+            }
+            self.flush();
+        });
+        if (!ours && w.logging()) {
+            w.log("sigfox_radio_wait", name, {{"for", std::string("lora")}});
+        }
+        return ours;
+    }
+
+    void start_current_locked() {
         stats.last_transaction_start_us = w.now_us();
         if (mode == sigfox_mode::fsk) {
             send_fsk_locked();
@@ -232,6 +261,7 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
 
     void finish_locked(bool ok) {
         busy = false;
+        chip.release();
         ++done_count;
         if (!ok) {
             ++fail_count;
@@ -722,9 +752,15 @@ void sigfox_radio::close() {
         }
         impl_->closed = true;
         ++impl_->epoch;
+        impl_->chip.release();
         impl_->medium.detach(impl_->radio);
     }
     impl_->changed.notify_all();
+}
+
+void sigfox_radio::share_chip(std::shared_ptr<radio_mutex> chip) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->chip.share(std::move(chip));
 }
 
 void sigfox_radio::set_config_words(const std::array<std::uint32_t, 3>& words) {

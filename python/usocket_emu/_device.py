@@ -56,6 +56,9 @@ class DeviceConfig:
         if len(self.sigfox_id) != 4 or len(self.sigfox_pac) != 8:
             raise ValueError("sigfox_id must be 4 bytes and sigfox_pac 8 bytes")
 
+#: Boards whose LoRa and Sigfox share one SX1276 (pycom-api.md 1, 4.10).
+SHARED_SX1276_BOARDS = ("LoPy4", "FiPy")
+
 
 class Device:
     """A device of a World. Scripts see it through their modules; tests through this."""
@@ -296,6 +299,9 @@ class Device:
         # LoPy4/FiPy: "lora" / "sigfox" -> takes the one SX1276 away from that user, for the
         # other one's init (network.LoRa and network.Sigfox share it).
         self.lpwan_users = {}
+        # ... and take turns on it for each transmission: a LoRaWAN cycle, a raw LoRa frame,
+        # a Sigfox message (pycom-api.md 4.10). A reset gives the next boot a fresh chip.
+        self.sx1276 = _core.RadioMutex(self.core) if self.board in SHARED_SX1276_BOARDS else None
 
     def discard_namespace(self):
         """Forgets this boot's modules as a reset wipes RAM. Module globals hold reference

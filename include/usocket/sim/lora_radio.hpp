@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "usocket/sim/lora_medium.hpp"
+#include "usocket/sim/radio_mutex.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace usocket::sim {
@@ -87,6 +88,10 @@ public:
     /// The radio's own stand-in for the SX127x reset: re-runs configure() with its settings.
     void reset();
     /// Leaves the air for good (the device reboots); waits end as halted.
+    /// LoPy4/FiPy: the SX1276 this radio shares with Sigfox; a raw frame holds it from its
+    /// listen-before-talk to its end (none: a chip of its own).
+    void share_chip(std::shared_ptr<radio_mutex> chip);
+
     void close();
 
     /// Whole milliseconds on air of a `payload_bytes` frame now, as the firmware reports it.

@@ -39,6 +39,7 @@
 #include "usocket/sim/lorawan_compliance.hpp"
 #include "usocket/sim/lorawan_frame.hpp"
 #include "usocket/sim/lorawan_region.hpp"
+#include "usocket/sim/radio_mutex.hpp"
 #include "usocket/sim/world.hpp"
 
 namespace usocket::sim {
@@ -218,6 +219,10 @@ public:
     bool restore_state(const std::vector<std::uint8_t>& blob);
 
     /// Leaves the air for good: waits end halted, nothing more is sent. Idempotent.
+    /// LoPy4/FiPy: the SX1276 this MAC shares with Sigfox; each join's or uplink's cycle
+    /// holds it from its first transmission to its end (none: a chip of its own).
+    void share_chip(std::shared_ptr<radio_mutex> chip);
+
     void close();
 
     struct impl;

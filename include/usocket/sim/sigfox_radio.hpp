@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "usocket/sim/sigfox_medium.hpp"
+#include "usocket/sim/radio_mutex.hpp"
 #include "usocket/sim/sigfox_phy.hpp"
 #include "usocket/sim/world.hpp"
 
@@ -121,6 +122,10 @@ public:
     std::uint32_t device_id() const noexcept;
     /// Leaves the air for good (the device reboots); waits end as halted.
     void close();
+
+    /// LoPy4/FiPy: the SX1276 this radio shares with LoRa; each message holds it from start
+    /// to end (none: the radio has a chip of its own, as on the SiPy).
+    void share_chip(std::shared_ptr<radio_mutex> chip);
 
     /// SIGFOX_API_set_std_config: RCZ3 takes the first frame's carrier-sense retries from
     /// word 0 (low 8 bits) and a later frame's sliding window from word 1 (ms).

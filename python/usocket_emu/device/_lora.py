@@ -162,6 +162,7 @@ def build_lora_class(dev):
     def radio():
         if state["radio"] is None:
             r = _core.LoRaRadio(medium, dev.name, dev.position_m, dev._boot_time_us)
+            r.share_chip(dev.sx1276)
             dev.reset_hooks.append(r.close)  # a reset takes the radio off the air
             state["radio"] = r
 
@@ -200,6 +201,7 @@ def build_lora_class(dev):
                                    adr=config["adr"], public=config["public"], tx_retries=config["tx_retries"],
                                    device_class=config["device_class"],
                                    duty_cycle_enforced=dev.world.duty_cycle)
+            mac.share_chip(dev.sx1276)
             mac.set_battery_level(state["battery_level"])
             mac.carry_compliance(state["compliance"])
             state["mac"] = mac

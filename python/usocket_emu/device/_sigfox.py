@@ -137,8 +137,6 @@ def _fixed_words(value):
     return tuple(check_int(word) & 0xFFFFFFFF for word in value)
 
 
-#: Boards whose Sigfox radio is the LoRa radio (the SX1276): LoRa and Sigfox take it in turn.
-SHARED_RADIO_BOARDS = ("LoPy4", "FiPy")
 
 
 def make_radio(dev):
@@ -149,6 +147,7 @@ def make_radio(dev):
     medium = dev.world._sigfox_medium_with_station()
     device_id = int.from_bytes(dev.config.sigfox_id, "big")
     radio = _core.SigfoxRadio(medium, dev.name, dev.position_m, device_id)
+    radio.share_chip(dev.sx1276)
     words = dev.state.extra.setdefault(NVM_KEY, {"rssi_offset": 0, "freq_offset": 0})
     radio.set_freq_offset_hz(words["freq_offset"])
     radio.sequence_number = words.get("sequence_number", 0)
@@ -216,7 +215,7 @@ def build_sigfox_class(dev):
         words = None
         if mode == SIGFOX and zone != RCZ1:
             words = DEFAULT_CONFIG_WORDS[zone]
-        if board in SHARED_RADIO_BOARDS:
+        if dev.sx1276 is not None:
             take_lora = dev.lpwan_users.get("lora")
             if take_lora is not None:
                 take_lora()  # the SX1276 is reconfigured for Sigfox
