@@ -54,8 +54,10 @@ std::unique_ptr<socket_backend> stack_state::open_backend(int family, int type, 
         return nullptr;
     }
     if (type != sock_type::stream && type != sock_type::dgram) {
-        // lwip_socket(): SOCK_RAW needs raw PCBs the host gives only to root; other types are EINVAL.
-        ec = type == sock_type::raw ? errc::eprotonosupport : errc::einval;
+        // lwip_socket() makes a raw PCB for SOCK_RAW; the host gives raw sockets only to root,
+        // so the emulator fails as lwip_socket() does when it cannot make the netconn: ENOBUFS
+        // (an API fuzz finding: EPROTONOSUPPORT is no errno of the device). Other types: EINVAL.
+        ec = type == sock_type::raw ? errc::enobufs : errc::einval;
         return nullptr;
     }
     // Sockets are made by the stack shared by all of the device's sockets.

@@ -14,21 +14,16 @@ from __future__ import annotations
 import faulthandler
 import gc
 import signal
-import sys
 import threading
 
 import pytest
 
 import support
 
-#: Per-test watchdog: a test that takes longer than this is hung.
-WATCHDOG_S = 30.0
-
-
 @pytest.fixture(autouse=True)
 def _watchdog():
     """Dump every thread's stack and exit if one test hangs."""
-    faulthandler.dump_traceback_later(WATCHDOG_S, exit=True, file=sys.__stderr__)
+    support.arm_watchdog()
     yield
     faulthandler.cancel_dump_traceback_later()
 

@@ -10,7 +10,9 @@ fails a test instead of hanging the run.
 from __future__ import annotations
 
 import concurrent.futures
+import faulthandler
 import socket
+import sys
 import threading
 from concurrent.futures import Future
 
@@ -43,6 +45,16 @@ EISCONN = 127
 ENOTCONN = 128
 EAI_SERVICE = 201
 EAI_FAIL = 202
+
+
+#: Per-test watchdog: a test (or one example of a hypothesis test) that takes longer than
+#: this is hung.
+WATCHDOG_S = 30.0
+
+
+def arm_watchdog() -> None:
+    """Dump every thread's stack and exit if nothing re-arms this within WATCHDOG_S."""
+    faulthandler.dump_traceback_later(WATCHDOG_S, exit=True, file=sys.__stderr__)
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

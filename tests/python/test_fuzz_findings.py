@@ -34,3 +34,53 @@ def test_a_cf_list_frequency_the_region_cannot_use_is_refused(cf_list):
             world.network("EU868")
     with pytest.raises(ValueError, match="cf_list_hz"):
         make()
+
+
+# --- tests/python/test_fuzz_api.py, fuzz/api_long_run.py --------------------------------
+
+def _device_output(script, board="LoPy4"):
+    import textwrap
+    with World(time="virtual", seed=1) as world:
+        dev = world.add_device("d", board=board, script=textwrap.dedent(script))
+        world.run(until_s=60)
+        assert dev.exit_exception is None, dev.output
+        return dev.output.splitlines()
+
+
+def test_a_send_on_an_unconnected_udp_socket_goes_to_nobody_and_succeeds():
+    # The host said EDESTADDRREQ (121 once translated), which no device raises: lwIP sends
+    # the datagram to the pcb's remote address, 0.0.0.0 port 0, and returns its length.
+    assert _device_output("""
+        import usocket
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+        print(s.send(b'abc'), s.write(bytearray(8), 0, 1), s.sendall(b'x'))
+        s.close()
+    """) == ["3 1 1"]
+
+
+def test_a_huge_receive_size_is_a_memory_error_as_on_the_device():
+    # MicroPython allocates the receive buffer first (vstr_init_len): a size that cannot be
+    # allocated (-1 is SIZE_MAX) raises MemoryError before the socket is asked.
+    assert _device_output("""
+        import usocket
+        from network import LoRa
+        LoRa(mode=LoRa.LORA, region=LoRa.EU868)
+        s = usocket.socket(usocket.AF_LORA, usocket.SOCK_RAW)
+        for call in (s.recv, s.recvfrom):
+            try:
+                call(-1)
+            except MemoryError:
+                print('MemoryError')
+        s.close()
+    """) == ["MemoryError", "MemoryError"]
+
+
+def test_an_inet_raw_socket_fails_as_lwip_does_when_it_cannot_make_one():
+    # EPROTONOSUPPORT (123) was no errno of the device; lwip_socket() says ENOBUFS.
+    assert _device_output("""
+        import usocket
+        try:
+            usocket.socket(usocket.AF_INET, usocket.SOCK_RAW)
+        except OSError as e:
+            print(e.args)
+    """) == ["(105,)"]
