@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -61,6 +62,12 @@ private:
     std::atomic<bool> shut_{false};
     bool connecting_ = false;  ///< a connect() started and may have completed since
     bool connected_ = false;   ///< lwIP's netconn is connected: connect() is EISCONN
+    /// An error a partial send() met after queueing some bytes: the host reports it once
+    /// (Linux clears sk_err), lwIP on the next call, so it waits here for that call.
+    std::mutex pending_mutex_;
+    std::error_code pending_error_;
+
+    bool take_pending_error(std::error_code& ec);
 };
 
 }  // namespace usocket::detail

@@ -137,6 +137,7 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     time_us lbt_max_between_frames_us = lbt_default_max_between_frames_us;  // config word 1
 
     chip_share chip;  // LoPy4/FiPy: the SX1276 LoRa shares (share_chip)
+    time_us on_air_until_us = 0;  // the end of the last frame put on the air
 
     std::deque<sigfox_send_request> commands;
     bool busy = false;            // the task holds a command
@@ -322,6 +323,20 @@ struct sigfox_radio::impl : std::enable_shared_from_this<impl> {
     }
 
     void transmit_locked(sigfox_frame f, std::function<void(impl&)> on_done) {
+        const time_us now = w.now_us();
+        if (on_air_until_us > now) {
+            // A re-init ended the message whose frame is still on the air: the chip finishes
+            // that frame before it sends the next (a resource test finding: the medium refused
+            // the second frame and the world stopped).
+            if (w.logging()) {
+                w.log("sigfox_tx_wait", name, {{"wait_us", on_air_until_us - now}});
+            }
+            later_locked(on_air_until_us - now, [f = std::move(f), on_done = std::move(on_done)](impl& r) mutable {
+                r.transmit_locked(std::move(f), std::move(on_done));
+            });
+            return;
+        }
+        on_air_until_us = now + f.airtime_us;
         std::weak_ptr<impl> weak = shared_from_this();
         const std::uint64_t e = epoch;
         medium.transmit(radio, std::move(f), [weak, e, on_done = std::move(on_done)] {

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <mutex>
@@ -98,6 +99,9 @@ struct world::state {
     steady::time_point outside_base_wall{};
     bool advancing = false;
     bool halted_all = false;
+    // The first exception an event threw: run() stops and throws it (an emulator bug must
+    // surface, never leave the clock stuck).
+    std::exception_ptr event_error;
     bool running = false;
     time_us limit_us = 0;
     steady::time_point real_zero{};  // the wall time of emulated 0 while running in real time
@@ -190,9 +194,18 @@ void wake_locked(world::state& s, participant& p, wait_status status) {
 void run_next_unlocked(std::unique_lock<std::mutex>& lock, world::state& s) {
     auto fn = s.sched.pop_next();
     lock.unlock();
-    fn();
+    std::exception_ptr error;
+    try {
+        fn();
+    } catch (...) {
+        error = std::current_exception();
+    }
     fn = nullptr;
     lock.lock();
+    if (error && !s.event_error) {
+        s.event_error = error;
+        s.driver_cv.notify_all();
+    }
 }
 
 /// Virtual time: while no device thread runs, run the due events (one thread at a time), but
@@ -206,7 +219,7 @@ bool advance_locked(std::unique_lock<std::mutex>& lock, world::state& s,
     const bool budgeted = budget_end != steady::time_point::max();
     bool out_of_budget = false;
     s.advancing = true;
-    while (s.active == 0 && !s.halted_all && s.running) {
+    while (s.active == 0 && !s.halted_all && s.running && !s.event_error) {
         const auto next = s.sched.next_time();
         if (!next || *next > s.limit_us || (s.outside > 0 && *next > s.paced_limit_locked())) {
             break;
@@ -527,16 +540,23 @@ run_status world::run(std::optional<time_us> until_us, const std::function<bool(
             s.sched.advance_to(s.now_locked());
         }
         s.running = false;
+        if (s.event_error) {
+            std::rethrow_exception(std::exchange(s.event_error, nullptr));
+        }
         return status;
     };
 
     for (;;) {
+        if (s.event_error) {
+            return finish(run_status::halted);  // throws it
+        }
         if (s.halted_all) {
             return finish(run_status::halted);
         }
         if (real) {
             const time_us now = s.now_locked();
-            for (auto next = s.sched.next_time(); next && *next <= now && !s.halted_all; next = s.sched.next_time()) {
+            for (auto next = s.sched.next_time(); next && *next <= now && !s.halted_all && !s.event_error;
+                 next = s.sched.next_time()) {
                 run_next_unlocked(lock, s);
             }
             if (s.halted_all) {  // an event's thread called halt()

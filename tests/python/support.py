@@ -69,7 +69,7 @@ def assert_device_oserror(exc: BaseException, errno_value: int) -> None:
     assert isinstance(exc, OSError)
     assert type(exc).__name__ == "OSError"
     assert type(exc).__module__ == "builtins"
-    assert exc.args == (errno_value,)
+    assert exc.args == (errno_value,), exc.args
     # An errno error is never one of CPython's errno-derived subclasses.
     assert not isinstance(exc, TimeoutError)
     assert not isinstance(exc, BlockingIOError)

@@ -240,6 +240,20 @@ TEST_CASE("world: run with nothing to do returns idle at once", "[radio_sim][wor
     CHECK(w.now_us() == 0);
 }
 
+TEST_CASE("world: an event that throws stops run(), which throws it; the world goes on after", "[radio_sim][world]") {
+    // A resource test finding: an exception from an event left the clock stuck and run() hung.
+    world w(sim::world_options{sim::time_mode::virtual_time, 1});
+    std::vector<time_us> ran;
+    w.schedule_at(10, [&] { ran.push_back(w.now_us()); });
+    w.schedule_at(20, [] { throw std::logic_error("an emulator bug"); });
+    w.schedule_at(30, [&] { ran.push_back(w.now_us()); });
+    CHECK_THROWS_WITH(w.run(std::nullopt), "an emulator bug");
+    CHECK(ran == std::vector<time_us>{10});
+    CHECK(w.now_us() == 20);
+    CHECK(w.run(std::nullopt) == run_status::idle);  // not stuck: the next run goes on
+    CHECK(ran == std::vector<time_us>{10, 30});
+}
+
 TEST_CASE("world: a lone device thread that sleeps moves the clock exactly", "[radio_sim][world]") {
     world w;
     const device_id dev = w.add_device();

@@ -769,3 +769,25 @@ def test_sigfox_in_real_time_a_non_blocking_send_returns_at_once_and_goes_on_the
     # Real time: the frame ended no earlier than its emulated end, and within the run.
     assert (TASK_TICK_US + frame_us(0, 600)) / 1e6 <= m.t_s < 0.4
     assert 0.4 <= wall_s < 5
+
+
+def test_a_re_init_during_a_frame_lets_that_frame_end_before_the_next_one(world):
+    # Found by tests/python/test_resources.py: the next message's first frame went on the air
+    # while the ended message's frame still was, the medium refused it and the world stopped.
+    dev, _ = run("""
+        Sigfox(mode=Sigfox.SIGFOX, rcz=Sigfox.RCZ1)
+        s = socket.socket(socket.AF_SIGFOX, socket.SOCK_RAW)
+        s.setblocking(False)
+        s.send(b'1')
+        time.sleep_ms(50)                           # its first frame is on the air
+        Sigfox(mode=Sigfox.SIGFOX, rcz=Sigfox.RCZ1)  # SIGFOX_API_close ends that message
+        s.setblocking(True)
+        print(timed(s.send, b'2'))
+    """, world=world)
+    first_end_us = TASK_TICK_US + frame_us(1)
+    [wait] = [e for e in world.events("sigfox_tx_wait") if e["device"] == "d"]
+    assert (wait["t_us"], wait["wait_us"]) == (50_000 + TASK_TICK_US, first_end_us - 50_000 - TASK_TICK_US)
+    starts = [e["t_us"] for e in world.events("sigfox_tx") if e["device"] == "d"]
+    assert starts[:2] == [TASK_TICK_US, first_end_us]
+    assert lines(dev) == [f"('ok 1', {first_end_us + 3 * frame_us(1) + 2 * INTER_FRAME_TX_US - 50_000})"]
+    assert [m.payload for m in world.sigfox.messages][-1] == b"2"
