@@ -77,6 +77,15 @@ def assert_device_oserror(exc: BaseException, errno_value: int) -> None:
     assert not isinstance(exc, InterruptedError)
 
 
+def oserror_of(call, *args) -> OSError:
+    """The OSError ``call(*args)`` raises (an AssertionError if it returns)."""
+    try:
+        call(*args)
+    except OSError as exc:
+        return exc
+    raise AssertionError(f"{call} returned")
+
+
 def assert_timed_out(exc: BaseException) -> None:
     """``exc`` is the device's timeout: builtin TimeoutError('timed out')."""
     assert type(exc) is TimeoutError

@@ -138,14 +138,6 @@ class EchoServer:
         self.stop_w.close()
 
 
-def _expect_oserror(call, *args):
-    try:
-        call(*args)
-    except OSError as exc:
-        return exc
-    raise AssertionError(f"{call} returned")
-
-
 def inet_cycle(us, server, refused_addr, udp_peer, i):
     kind = i % 7
     if kind == 0:  # TCP echo
@@ -157,13 +149,13 @@ def inet_cycle(us, server, refused_addr, udp_peer, i):
         s.close()
     elif kind == 1:  # refused connect
         s = us.socket()
-        support.assert_device_oserror(_expect_oserror(s.connect, refused_addr), ECONNRESET)
+        support.assert_device_oserror(support.oserror_of(s.connect, refused_addr), ECONNRESET)
         s.close()
     elif kind == 2:  # receive timeout
         s = us.socket(us.AF_INET, us.SOCK_DGRAM)
         s.bind((LOOPBACK, 0))
         s.settimeout(0.001)
-        support.assert_timed_out(_expect_oserror(s.recv, 16))
+        support.assert_timed_out(support.oserror_of(s.recv, 16))
         s.close()
     elif kind == 3:  # reset by the peer
         s = us.socket()
@@ -173,7 +165,7 @@ def inet_cycle(us, server, refused_addr, udp_peer, i):
         except OSError as exc:  # the reset came before the connect's check: the connect fails
             support.assert_device_oserror(exc, ECONNRESET)
         else:
-            support.assert_device_oserror(_expect_oserror(s.recv, 16), ECONNRESET)
+            support.assert_device_oserror(support.oserror_of(s.recv, 16), ECONNRESET)
         s.close()
     elif kind == 4:  # close from another thread during a blocking recv
         s = us.socket()

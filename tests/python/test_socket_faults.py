@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from support import ECONNRESET, ENOTCONN, LONG_WAIT_S, assert_device_oserror, assert_timed_out, in_thread
+from support import ECONNRESET, ENOTCONN, LONG_WAIT_S, assert_device_oserror, assert_timed_out, in_thread, oserror_of
 
 CHUNK = 65536
 
@@ -22,14 +22,6 @@ def reset(peer) -> None:
     """Close a CPython socket with an RST (SO_LINGER on, 0 s)."""
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     peer.close()
-
-
-def oserror_of(call, *args):
-    try:
-        call(*args)
-    except OSError as exc:
-        return exc
-    raise AssertionError(f"{call} returned")
 
 
 # --- a peer that resets ------------------------------------------------------------------
