@@ -34,6 +34,7 @@ export LD_PRELOAD
 LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so)"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_init_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export USOCKET_SANITIZED=1  # tests that move a lot of data move less (test_resources.py)
 
 .venv/bin/python -S -c "import usocket_emu._core as c, sys; \
     sys.exit(0 if c.__file__.startswith('$PWD/$pkg/') else 'not the sanitized core: ' + c.__file__)"
