@@ -25,6 +25,23 @@ class _Absent:
         raise AttributeError(f"'socket' object has no attribute '{self._name}'")
 
 
+#: The core's own methods, which no device socket has (the emulator calls them on
+#: _core.Socket; an API fuzz finding: scripts could call open() and adopt()).
+_CORE_ONLY = ("open", "adopt", "ready_events", "_pybind11_conduit_v1_")
+
+
+def _without(cls, names):
+    """Makes `names` absent from the socket class: AttributeError, and not in dir()."""
+    for name in names:
+        setattr(cls, name, _Absent(name))
+    hidden = frozenset(names)
+
+    def __dir__(self):  # noqa: N807 - the hook's own name
+        return [n for n in object.__dir__(self) if n not in hidden]
+
+    cls.__dir__ = __dir__
+
+
 #: What a raw socket (AF_LORA, AF_SIGFOX) lacks: modusocket.c gives raw sockets their own
 #: type with close, bind, send, recv, sendto, recvfrom, setsockopt, settimeout and
 #: setblocking only (pycom-api.md 2.3); the rest raises AttributeError.
@@ -65,8 +82,7 @@ def _raw_socket_class(stack, strict, lacks=_RAW_SOCKET_LACKS):
             def __exit__(self, *_exc):
                 self.close()
 
-    for name in lacks:
-        setattr(socket, name, _Absent(name))
+    _without(socket, lacks + _CORE_ONLY)
     socket.__module__ = "usocket"
     return socket
 
@@ -140,6 +156,7 @@ def _socket_class(stack, constants, strict):
             def __exit__(self, *_exc):
                 self.close()
 
+    _without(socket, _CORE_ONLY + (("readall", "__enter__", "__exit__") if strict else ()))
     socket.__module__ = "usocket"
     return socket
 

@@ -357,6 +357,10 @@ def setup():
 
 
 def cleanup():
+    # What the interpreter itself still holds (a socket passed as an argument lives on in
+    # `modes`): dropped sockets must meet their finaliser before the count of open ones.
+    modes.clear()
+    gc.collect()
     closed = []
     for t in SOCKETS:
         o = objs[t]

@@ -84,3 +84,25 @@ def test_an_inet_raw_socket_fails_as_lwip_does_when_it_cannot_make_one():
         except OSError as e:
             print(e.args)
     """) == ["(105,)"]
+
+
+def test_a_device_socket_has_none_of_the_cores_own_methods():
+    # The device's socket classes derived from _core.Socket showed its open(), adopt() and
+    # ready_events(): a script could re-open a socket object. The firmware has none of them.
+    out = _device_output("""
+        import usocket
+        from network import LoRa
+        LoRa(mode=LoRa.LORA, region=LoRa.EU868)
+        for s in (usocket.socket(), usocket.socket(usocket.AF_LORA, usocket.SOCK_RAW)):
+            for name in ('open', 'adopt', 'ready_events', '_pybind11_conduit_v1_'):
+                try:
+                    getattr(s, name)
+                    print('has', name)
+                except AttributeError:
+                    pass
+                if name in dir(s) or hasattr(s, name):
+                    print('lists', name)
+            s.close()
+        print('checked')
+    """)
+    assert out == ["checked"]
