@@ -47,8 +47,11 @@ socket::socket(std::shared_ptr<detail::stack_state> owner, std::shared_ptr<detai
     }
 }
 
+// A moved-from socket stays a valid closed socket of its stack (EBADF on every call), so
+// the stack is shared, not moved: _core.Socket.adopt() left a socket without a stack that
+// crashed the interpreter on its next use (an API fuzz finding).
 socket::socket(socket&& other) noexcept
-    : stack_(std::move(other.stack_)),
+    : stack_(other.stack_),
       backend_(std::atomic_exchange(&other.backend_, {})),
       family_(other.family_),
       type_(other.type_),
@@ -58,7 +61,7 @@ socket::socket(socket&& other) noexcept
 socket& socket::operator=(socket&& other) noexcept {
     if (this != &other) {
         close();
-        stack_ = std::move(other.stack_);
+        stack_ = other.stack_;
         std::atomic_store(&backend_, std::atomic_exchange(&other.backend_, {}));
         family_ = other.family_;
         type_ = other.type_;

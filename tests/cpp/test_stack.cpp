@@ -62,6 +62,31 @@ TEST_CASE("moving a socket moves its slot", "[stack][socket]") {
     CHECK(st.open_sockets() == 0);
 }
 
+TEST_CASE("a moved-from socket is a closed socket of its stack", "[stack][socket]") {
+    // An API fuzz finding: one moved from (Python's _core.Socket.adopt) had no stack and
+    // crashed the interpreter on its next use.
+    usocket::stack st;
+    usocket::socket a(st);
+    usocket::socket b(std::move(a));
+    usocket::socket c(st);
+    c = std::move(b);
+    for (usocket::socket* moved : {&a, &b}) {
+        CHECK(moved->fileno() == -1);
+        std::error_code ec;
+        CHECK(moved->send("x", 1, ec) == 0);
+        CHECK(ec == usocket::errc::ebadf);
+        moved->close();
+        *moved = usocket::socket::open(st, usocket::family::inet, usocket::sock_type::dgram, usocket::ipproto::udp, ec);
+        CHECK_FALSE(ec);  // a place to open into again
+        CHECK(moved->fileno() >= 0);
+        moved->close();
+    }
+    CHECK(st.open_sockets() == 1);  // c
+    usocket::socket& same = c;
+    c = std::move(same);  // self-move: nothing happens
+    CHECK(c.fileno() >= 0);
+}
+
 TEST_CASE("accepted sockets count as open sockets", "[stack][socket][inet]") {
     usocket::stack st;
     auto pair = usocket_test::connect_pair(st);  // the listener is gone once it accepted

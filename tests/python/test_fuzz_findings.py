@@ -106,3 +106,24 @@ def test_a_device_socket_has_none_of_the_cores_own_methods():
         print('checked')
     """)
     assert out == ["checked"]
+
+
+def test_adopting_a_socket_leaves_both_usable_never_a_crash():
+    # fuzz/api_long_run.py: a worker died of a segfault; _core.Socket.adopt(s, s) and friends
+    # left a socket with no stack, whose next use crashed the interpreter.
+    import usocket_emu
+    from usocket_emu import _core
+
+    us = usocket_emu.make_usocket()
+    s, t = us.socket(), us.socket(us.AF_INET, us.SOCK_DGRAM)
+    _core.Socket.adopt(s, s)
+    _core.Socket.adopt(s, t)  # s takes t's descriptor; t is closed
+    _core.Socket.adopt(t, s)
+    repr(s), repr(t)
+    with pytest.raises(OSError) as info:
+        s.send(b"x")
+    assert info.value.args == (9,)
+    assert t.send(b"x") == 1  # t holds the UDP socket now
+    t.close()
+    s.close()
+    assert us._stack.open_sockets == 0
