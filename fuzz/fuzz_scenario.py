@@ -19,6 +19,7 @@ Two modes, with libFuzzer's command line in both (corpus folders, -max_total_tim
 """
 
 import hashlib
+import importlib.util
 import os
 import random
 import re
@@ -28,7 +29,10 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+# The installed package (with its built _core); the source tree only if none is installed
+# (CI found the source tree's copy, which has no _core, shadowing a regular install).
+if importlib.util.find_spec("usocket_emu") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
 
 _USE_ATHERIS = "--no-atheris" not in sys.argv
 STRICT_MESSAGES = "--strict-messages" in sys.argv
