@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "usocket/sim/power_units.hpp"
+
 namespace usocket::sim {
 namespace {
 
@@ -26,9 +28,6 @@ constexpr double inter_sf_rejection_db[6][6] = {
 };
 
 int sf_row(int sf) noexcept { return std::clamp(sf, 7, 12) - 7; }
-
-double dbm_to_mw(double dbm) noexcept { return std::pow(10.0, dbm / 10.0); }
-double mw_to_dbm(double mw) noexcept { return 10.0 * std::log10(mw); }
 
 std::string hex_of(const std::vector<std::uint8_t>& bytes) {
     static constexpr char digits[] = "0123456789abcdef";

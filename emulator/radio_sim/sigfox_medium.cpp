@@ -12,15 +12,14 @@
 #include <stdexcept>
 #include <utility>
 
+#include "usocket/sim/power_units.hpp"
+
 namespace usocket::sim {
 namespace {
 
 /// Thermal noise density at 290 K and a 6 dB receiver noise figure.
 constexpr double thermal_noise_dbm_per_hz = -174.0;
 constexpr double receiver_noise_figure_db = 6.0;
-
-double dbm_to_mw(double dbm) noexcept { return std::pow(10.0, dbm / 10.0); }
-double mw_to_dbm(double mw) noexcept { return 10.0 * std::log10(mw); }
 
 double noise_dbm(double width_hz) noexcept {
     return thermal_noise_dbm_per_hz + 10.0 * std::log10(std::max(width_hz, 1.0)) + receiver_noise_figure_db;

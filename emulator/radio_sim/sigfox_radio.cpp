@@ -18,6 +18,8 @@
 #include <random>
 #include <utility>
 
+#include "usocket/sim/power_units.hpp"
+
 namespace usocket::sim {
 namespace {
 
@@ -36,9 +38,6 @@ std::vector<std::uint8_t> oob_status(int rssi_dbm) {
     const auto lo = static_cast<std::uint8_t>(voltage_mv & 0xFF);
     return {hi, lo, hi, lo, 0, 0, static_cast<std::uint8_t>(static_cast<std::int8_t>(rssi_dbm + 100)), 0};
 }
-
-double dbm_to_mw(double dbm) noexcept { return std::pow(10.0, dbm / 10.0); }
-double mw_to_dbm(double mw) noexcept { return 10.0 * std::log10(mw); }
 
 /// The carrier-sense channel's level over [from_us, to_us], rebuilt from a snapshot of the
 /// medium at each end: a frame listed in either is on the air over [start_us, end_us), and
