@@ -31,10 +31,11 @@ _CORE_ONLY = ("open", "adopt", "ready_events", "_pybind11_conduit_v1_")
 
 
 def _without(cls, names):
-    """Makes `names` absent from the socket class: AttributeError, and not in dir()."""
+    """Makes `names` absent from the socket class: AttributeError, and not in dir(), as every
+    member the class body already made an _Absent."""
     for name in names:
         setattr(cls, name, _Absent(name))
-    hidden = frozenset(names)
+    hidden = frozenset(n for n, v in vars(cls).items() if isinstance(v, _Absent))
 
     def __dir__(self):  # noqa: N807 - the hook's own name
         return [n for n in object.__dir__(self) if n not in hidden]
@@ -156,7 +157,7 @@ def _socket_class(stack, constants, strict):
             def __exit__(self, *_exc):
                 self.close()
 
-    _without(socket, _CORE_ONLY + (("readall", "__enter__", "__exit__") if strict else ()))
+    _without(socket, _CORE_ONLY)
     socket.__module__ = "usocket"
     return socket
 

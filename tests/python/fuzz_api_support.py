@@ -614,7 +614,7 @@ if hasattr(network, 'Sigfox'):
 @functools.lru_cache(maxsize=None)
 def introspected_methods() -> dict:
     """{kind: names} of what dir() shows on the objects inside a LoPy4 and a SiPy (constants
-    and dunders left out): the real method lists, internals of the emulator included."""
+    and dunders left out): the real method lists of the device's objects."""
     found = collections.defaultdict(set)
     for board in ("LoPy4", "SiPy"):
         with World(time="virtual", seed=0) as world:

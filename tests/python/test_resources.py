@@ -23,8 +23,6 @@ import sys
 import textwrap
 import threading
 
-import pytest
-
 import support
 from support import ECONNRESET, LONG_WAIT_S, LOOPBACK
 from usocket_emu import World

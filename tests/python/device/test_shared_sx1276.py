@@ -16,7 +16,6 @@ from usocket_emu import World, _core
 TASK_TICK_US = 2_000
 INTER_FRAME_TX_US = 1_001_000
 RECEIVE_DELAY2_US = 2_000_000
-ENETDOWN = 115
 SIGFOX_ID = "001c2a3b"
 
 PRELUDE = """\
